@@ -1,0 +1,42 @@
+//! Errors shared by the primitives.
+
+use core::fmt;
+
+/// Why a `release` (or a call that must hold a lock) was refused. A refused call changes
+/// nothing.
+///
+/// Python raises `RuntimeError` (and `ValueError` for a bounded semaphore) in these cases;
+/// each variant's `Display` text is the message CPython 3.13 gives.
+///
+/// ```
+/// # if locksmith::__internals::LOOM_BUILD { return; }
+/// use locksmith::{Lock, ReleaseError};
+///
+/// let lock = Lock::new();
+/// assert_eq!(lock.release(), Err(ReleaseError::NotLocked));
+/// assert_eq!(ReleaseError::NotLocked.to_string(), "release unlocked lock");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReleaseError {
+    /// The lock is not held by anyone (Python: `RuntimeError: release unlocked lock`).
+    NotLocked,
+    /// The lock is held, but by another thread, and only its owner may release it
+    /// (Python: `RuntimeError: cannot release un-acquired lock`).
+    NotOwner,
+    /// A bounded semaphore would rise above its initial value
+    /// (Python: `ValueError: Semaphore released too many times`).
+    TooManyReleases,
+}
+
+impl fmt::Display for ReleaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ReleaseError::NotLocked => "release unlocked lock",
+            ReleaseError::NotOwner => "cannot release un-acquired lock",
+            ReleaseError::TooManyReleases => "Semaphore released too many times",
+        })
+    }
+}
+
+impl std::error::Error for ReleaseError {}

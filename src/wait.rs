@@ -1,0 +1,362 @@
+//! The wait core: one FIFO of parked threads per object, shared by every primitive.
+//!
+//! A waiting thread builds its [`Waiter`] node on its own stack, links it into the queue and
+//! parks. A waker takes nodes from the front, hands each a *token* (a small number whose
+//! meaning belongs to the primitive: "retry", "you own it now", "the barrier broke", ...) and
+//! unparks it. Nothing is allocated: the queue is a doubly linked list threaded through the
+//! waiters' own stack frames, guarded by a tiny spin lock that is held only to edit the list.
+//!
+//! A waiter's node moves through three states, and the rule that keeps it sound is that a
+//! node is only ever freed (its thread returns from [`WaitQueue::wait`]) in the last one:
+//!
+//! | state      | meaning                                              | who moves it on        |
+//! |------------|------------------------------------------------------|------------------------|
+//! | `LINKED`   | in the queue                                          | a waker, or the waiter itself on timeout, under the list lock |
+//! | `UNLINKED` | a waker took it out; the token is on its way          | that waker, without the lock |
+//! | token      | the waker is done with the node                       | nobody: the waiter returns |
+//!
+//! The timeout race ("the classic lost permit") is settled under the list lock: a waiter whose
+//! deadline passed takes the lock and looks at its state. Still `LINKED`: it unlinks itself
+//! and nobody can have meant a wake-up for it. Already `UNLINKED`: a waker chose it first, so
+//! it waits (untimed, briefly) for the token and returns *woken*, and the primitive treats the
+//! wake-up as delivered, never dropped.
+
+use core::marker::PhantomPinned;
+use core::ptr;
+
+use crate::sync::{
+    AtomicBool, AtomicUsize, Deadline, Ordering, SpinWait, Thread, UnsafeCell, park, park_until,
+};
+
+/// In the queue. Only a waker, or the waiter itself on timeout, moves it on, under the lock.
+const LINKED: usize = usize::MAX;
+/// Taken out by a waker that will store the token next; the waiter must not leave yet.
+const UNLINKED: usize = usize::MAX - 1;
+/// Tokens are the values below this one.
+pub const MAX_TOKEN: usize = usize::MAX - 2;
+
+/// How a call to [`WaitQueue::wait`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitResult {
+    /// A waker handed this token over.
+    Woken(usize),
+    /// The deadline passed first; the waiter is out of the queue.
+    TimedOut,
+    /// The primitive's `should_park` check said not to wait; nothing was queued.
+    Skipped,
+}
+
+/// What a waker found, told to the primitive under the list lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Woke {
+    /// How many waiters this call is waking.
+    pub count: usize,
+    /// Whether waiters remain in the queue after them.
+    pub more: bool,
+}
+
+/// One parked thread's place in a queue. Lives on the waiting thread's stack, inside
+/// [`WaitQueue::wait`], which returns only once no other thread can reach it.
+struct Waiter {
+    /// Neighbours in the queue; read and written only under the list lock (and by the waker
+    /// that unlinked this node, which owns the links from then on).
+    prev: UnsafeCell<*const Waiter>,
+    next: UnsafeCell<*const Waiter>,
+    /// `LINKED`, `UNLINKED` or the token.
+    state: AtomicUsize,
+    thread: Thread,
+    /// The queue holds this node's address, so it must not move.
+    _pinned: PhantomPinned,
+}
+
+impl Waiter {
+    fn new() -> Self {
+        Waiter {
+            prev: UnsafeCell::new(ptr::null()),
+            next: UnsafeCell::new(ptr::null()),
+            state: AtomicUsize::new(LINKED),
+            thread: Thread::current(),
+            _pinned: PhantomPinned,
+        }
+    }
+
+    /// The token, once a waker has handed it over.
+    #[inline]
+    fn token(&self) -> Option<usize> {
+        // Acquire pairs with the waker's Release store of the token, so everything the waker
+        // did before waking us (the primitive's state change) is visible once we see it.
+        let state = self.state.load(Ordering::Acquire);
+        (state <= MAX_TOKEN).then_some(state)
+    }
+}
+
+/// A FIFO of parked threads. One per object (two for a bounded queue: putters and getters).
+pub struct WaitQueue {
+    /// The list lock. Held only to link, unlink or detach nodes, never while parking or
+    /// unparking, so a spin lock is enough.
+    list_locked: AtomicBool,
+    head: UnsafeCell<*const Waiter>,
+    tail: UnsafeCell<*const Waiter>,
+}
+
+// SAFETY: the raw pointers in `head`/`tail` and in the nodes are only followed under the list
+// lock, and only to nodes still linked, whose threads are blocked inside `wait` and cannot
+// free them (see the module docs). Nothing in the queue is tied to one thread.
+unsafe impl Send for WaitQueue {}
+// SAFETY: as above; all shared mutation goes through the list lock or atomics.
+unsafe impl Sync for WaitQueue {}
+
+impl Default for WaitQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl core::fmt::Debug for WaitQueue {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WaitQueue")
+            .field("queued", &self.len())
+            .finish()
+    }
+}
+
+/// Holds the list lock; releases it on drop (also if a primitive's callback panics).
+struct ListGuard<'a>(&'a WaitQueue);
+
+impl Drop for ListGuard<'_> {
+    fn drop(&mut self) {
+        // Release: our list edits (and the primitive's callback's state changes) happen
+        // before the next holder's Acquire.
+        self.0.list_locked.store(false, Ordering::Release);
+    }
+}
+
+impl WaitQueue {
+    /// An empty queue.
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        WaitQueue {
+            list_locked: AtomicBool::new(false),
+            head: UnsafeCell::new(ptr::null()),
+            tail: UnsafeCell::new(ptr::null()),
+        }
+    }
+
+    /// An empty queue.
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        WaitQueue {
+            list_locked: AtomicBool::new(false),
+            head: UnsafeCell::new(ptr::null()),
+            tail: UnsafeCell::new(ptr::null()),
+        }
+    }
+
+    /// Parks the calling thread in this queue until a waker hands it a token or `deadline`
+    /// passes.
+    ///
+    /// `should_park` runs under the list lock before the thread is queued; returning false
+    /// skips the wait. This is where a primitive checks that its "someone waits" mark is
+    /// still in place: a waker looks at the queue only after seeing that mark, and the list
+    /// lock orders the check against the waker's look, so no wake-up falls between them.
+    ///
+    /// `on_timeout(now_empty)` runs under the list lock once a timed-out waiter is out of the
+    /// queue, so the primitive can clear its mark when nobody is left.
+    ///
+    /// A waiter that times out after a waker chose it returns `Woken`, never `TimedOut`: the
+    /// wake-up is delivered, and the primitive decides what it means after the deadline.
+    pub fn wait(
+        &self,
+        deadline: &Deadline,
+        should_park: impl FnOnce() -> bool,
+        on_timeout: impl FnOnce(bool),
+    ) -> WaitResult {
+        let waiter = Waiter::new();
+        {
+            let _list = self.lock_list();
+            if !should_park() {
+                return WaitResult::Skipped;
+            }
+            if deadline.expired() {
+                on_timeout(self.head().is_null());
+                return WaitResult::TimedOut;
+            }
+            // SAFETY: we hold the list lock, and `waiter` stays where it is until this
+            // function returns, which it does only after the node is out of the queue.
+            unsafe { self.push_back(&waiter) };
+        }
+        loop {
+            if let Some(token) = waiter.token() {
+                return WaitResult::Woken(token);
+            }
+            if deadline.expired() {
+                let list = self.lock_list();
+                // Relaxed: the state leaves LINKED only under the list lock we now hold.
+                if waiter.state.load(Ordering::Relaxed) == LINKED {
+                    // SAFETY: lock held and the node is linked.
+                    unsafe { self.unlink(&waiter) };
+                    on_timeout(self.head().is_null());
+                    return WaitResult::TimedOut;
+                }
+                drop(list);
+                // A waker took us out before our deadline check: its token is on the way and
+                // it unparks us after storing it. We must not leave before then (it still
+                // reads our node), so wait for it untimed.
+                loop {
+                    if let Some(token) = waiter.token() {
+                        return WaitResult::Woken(token);
+                    }
+                    park();
+                }
+            }
+            park_until(deadline);
+        }
+    }
+
+    /// Wakes up to `max` waiters, oldest first, handing each the token `decide` returns.
+    /// Returns how many it woke.
+    ///
+    /// `decide` runs under the list lock, after the waiters are chosen and before any of
+    /// them runs, so the primitive can update its state (hand over ownership, clear its
+    /// "someone waits" mark when `!woke.more`) consistently with the queue. It runs even
+    /// when nobody waits.
+    pub fn wake(&self, max: usize, decide: impl FnOnce(Woke) -> usize) -> usize {
+        let list = self.lock_list();
+        let first = self.head();
+        let mut rest = first;
+        let mut count = 0;
+        while count < max && !rest.is_null() {
+            // SAFETY: under the list lock every linked node is alive (its thread is blocked
+            // in `wait` until the node leaves the LINKED state).
+            let node = unsafe { &*rest };
+            // Relaxed: the waiter reads this only under the list lock (or waits for the
+            // token's Release store below).
+            node.state.store(UNLINKED, Ordering::Relaxed);
+            rest = node.next.with(|next| unsafe { *next });
+            count += 1;
+        }
+        self.set_head(rest);
+        if rest.is_null() {
+            self.set_tail(ptr::null());
+        } else {
+            // SAFETY: `rest` is linked and alive, as above.
+            unsafe { (*rest).prev.with_mut(|prev| *prev = ptr::null()) };
+        }
+        let token = decide(Woke {
+            count,
+            more: !rest.is_null(),
+        });
+        assert!(token <= MAX_TOKEN, "wait-core token out of range");
+        drop(list);
+
+        let mut cursor = first;
+        for _ in 0..count {
+            // SAFETY: the node is UNLINKED, so its thread waits for the token and the node
+            // stays alive; nobody else reaches it now that it is off the list.
+            let node = unsafe { &*cursor };
+            // Read everything we need before the token: after the store the waiter may return
+            // and its stack frame, this node with it, is gone.
+            // SAFETY: the detached chain's links are ours alone (see above).
+            cursor = node.next.with(|next| unsafe { *next });
+            let thread = node.thread.clone();
+            // Release: publishes the primitive's state change (made before this call and in
+            // `decide`) to the waiter's Acquire load of its token.
+            node.state.store(token, Ordering::Release);
+            thread.unpark();
+        }
+        count
+    }
+
+    /// How many threads are queued now. For tests and Debug output; a snapshot only.
+    pub fn len(&self) -> usize {
+        let _list = self.lock_list();
+        let mut count = 0;
+        let mut cursor = self.head();
+        while !cursor.is_null() {
+            count += 1;
+            // SAFETY: under the list lock every linked node is alive.
+            cursor = unsafe { (*cursor).next.with(|next| *next) };
+        }
+        count
+    }
+
+    /// Whether no thread is queued now. A snapshot only.
+    pub fn is_empty(&self) -> bool {
+        let _list = self.lock_list();
+        self.head().is_null()
+    }
+
+    #[inline]
+    fn lock_list(&self) -> ListGuard<'_> {
+        let mut spin = SpinWait::new();
+        // Acquire: the previous holder's edits, and the primitive state its callbacks
+        // changed, happen before ours.
+        while self
+            .list_locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            // Held for a handful of pointer writes; if the holder was descheduled, yield.
+            if !spin.spin() {
+                crate::sync::yield_now();
+            }
+        }
+        ListGuard(self)
+    }
+
+    // The list helpers below must be called with the list lock held.
+
+    fn head(&self) -> *const Waiter {
+        // SAFETY (of the read): the list lock orders every access to `head`.
+        self.head.with(|head| unsafe { *head })
+    }
+
+    fn set_head(&self, node: *const Waiter) {
+        // SAFETY: as in `head`.
+        self.head.with_mut(|head| unsafe { *head = node });
+    }
+
+    fn set_tail(&self, node: *const Waiter) {
+        // SAFETY: as in `head`.
+        self.tail.with_mut(|tail| unsafe { *tail = node });
+    }
+
+    /// # Safety
+    /// The list lock is held and `node` stays alive and unmoved until it is unlinked.
+    unsafe fn push_back(&self, node: &Waiter) {
+        // SAFETY: the lock orders accesses to `tail` and to the linked nodes' fields; every
+        // linked node is alive (caller's contract for the new one, the invariant for the rest).
+        unsafe {
+            let tail = self.tail.with(|tail| *tail);
+            node.prev.with_mut(|prev| *prev = tail);
+            node.next.with_mut(|next| *next = ptr::null());
+            if tail.is_null() {
+                self.set_head(node);
+            } else {
+                (*tail).next.with_mut(|next| *next = node);
+            }
+            self.set_tail(node);
+        }
+    }
+
+    /// # Safety
+    /// The list lock is held and `node` is linked in this queue.
+    unsafe fn unlink(&self, node: &Waiter) {
+        // SAFETY: the lock is held and every linked node, `node`'s neighbours included, is
+        // alive.
+        unsafe {
+            let prev = node.prev.with(|prev| *prev);
+            let next = node.next.with(|next| *next);
+            if prev.is_null() {
+                self.set_head(next);
+            } else {
+                (*prev).next.with_mut(|p| *p = next);
+            }
+            if next.is_null() {
+                self.set_tail(prev);
+            } else {
+                (*next).prev.with_mut(|p| *p = prev);
+            }
+        }
+    }
+}
