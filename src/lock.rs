@@ -217,7 +217,7 @@ impl Lock {
     /// ```
     #[inline]
     pub fn try_lock(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire().then_some(LockGuard { lock: self })
+        self.try_acquire().then(|| LockGuard { lock: self })
     }
 
     /// Like [`lock`](Lock::lock), but gives up after `timeout` (see
@@ -234,7 +234,7 @@ impl Lock {
     #[inline]
     pub fn lock_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
         self.acquire_timeout(timeout)
-            .then_some(LockGuard { lock: self })
+            .then(|| LockGuard { lock: self })
     }
 
     /// How many threads are parked waiting for this lock now: a snapshot, for tests.
