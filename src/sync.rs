@@ -8,7 +8,8 @@
 //! Under loom three things are modelled rather than real:
 //! - **Time.** loom has no clock. A timed wait's deadline reads a model-scoped "expired" flag
 //!   that a model sets with [`model::expire_timeouts`] (usually from a thread of its own, so
-//!   loom explores the timeout firing at every point), and a timed park becomes a yield.
+//!   loom explores the timeout firing at every point); firing it also unparks every model
+//!   thread, so a timed park is a real park that either a waker or the clock ends.
 //!   Untimed waits stay real parks, so loom's deadlock detection still covers them.
 //! - **Spurious wakeups.** loom's `thread::park` never returns early, so a thread parks on a
 //!   per-thread `loom::sync::Notify`, which loom lets return spuriously (once per thread per
@@ -71,6 +72,48 @@ mod imp {
     pub(crate) use std::hint::spin_loop;
     pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     pub(crate) use std::thread::yield_now;
+
+    /// A lock held for a handful of instructions at a time (the wait core's list edits), so
+    /// spinning beats parking, and parking is what it protects anyway.
+    pub(crate) struct SpinLock {
+        locked: AtomicBool,
+    }
+
+    /// Holds a [`SpinLock`]; unlocks on drop.
+    pub(crate) struct SpinGuard<'a>(&'a SpinLock);
+
+    impl SpinLock {
+        pub(crate) const fn new() -> Self {
+            SpinLock {
+                locked: AtomicBool::new(false),
+            }
+        }
+
+        #[inline]
+        pub(crate) fn lock(&self) -> SpinGuard<'_> {
+            let mut spin = super::SpinWait::new();
+            // Acquire: the previous holder's writes happen before ours.
+            while self
+                .locked
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+            {
+                // If the holder was descheduled mid-edit, give it the CPU.
+                if !spin.spin() {
+                    yield_now();
+                }
+            }
+            SpinGuard(self)
+        }
+    }
+
+    impl Drop for SpinGuard<'_> {
+        #[inline]
+        fn drop(&mut self) {
+            // Release: our writes happen before the next holder's Acquire.
+            self.0.locked.store(false, Ordering::Release);
+        }
+    }
 
     /// `UnsafeCell` with loom's closure API, so code reads the same in both builds.
     #[derive(Debug)]
@@ -200,10 +243,34 @@ mod imp {
         loom::thread::yield_now();
     }
 
+    /// Under loom the spin lock is loom's modelled mutex. A spin lock under loom lets two
+    /// spinners yield to each other forever while the preempted holder waits (an unfair
+    /// schedule loom explores for free), and models exhaust their branch budget. The std
+    /// spin lock is textbook (one Acquire compare-exchange, one Release store); what the
+    /// models check is everything built on it.
+    pub(crate) struct SpinLock(loom::sync::Mutex<()>);
+
+    /// Holds a [`SpinLock`]; unlocks on drop.
+    pub(crate) struct SpinGuard<'a>(#[allow(dead_code)] loom::sync::MutexGuard<'a, ()>);
+
+    impl SpinLock {
+        pub(crate) fn new() -> Self {
+            SpinLock(loom::sync::Mutex::new(()))
+        }
+
+        pub(crate) fn lock(&self) -> SpinGuard<'_> {
+            SpinGuard(self.0.lock().unwrap())
+        }
+    }
+
     loom::thread_local! {
         /// Each model thread parks on its own `Notify`: unlike loom's `park`, its `wait` may
         /// return spuriously, and loom explores that branch.
-        static PARKER: Arc<loom::sync::Notify> = Arc::new(loom::sync::Notify::new());
+        static PARKER: Arc<loom::sync::Notify> = {
+            let parker = Arc::new(loom::sync::Notify::new());
+            EVERY_PARKER.lock().unwrap().push(Arc::clone(&parker));
+            parker
+        };
 
         /// Identity of a model thread. The counter is a plain std atomic: loom runs every
         /// model thread on one OS thread, and ids only need to be distinct and nonzero.
@@ -216,6 +283,12 @@ mod imp {
     loom::lazy_static! {
         /// The model's clock: set once, by `model::expire_timeouts`, for the whole execution.
         static ref TIMEOUTS_EXPIRED: AtomicBool = AtomicBool::new(false);
+
+        /// Every model thread's parker, so the clock can wake the timed waiters among them.
+        /// A std mutex is enough: loom runs all model threads on one OS thread, and the
+        /// causality that matters goes through `TIMEOUTS_EXPIRED` and the `Notify`s.
+        static ref EVERY_PARKER: std::sync::Mutex<Vec<Arc<loom::sync::Notify>>> =
+            std::sync::Mutex::new(Vec::new());
     }
 
     #[derive(Clone, Debug)]
@@ -235,12 +308,13 @@ mod imp {
         PARKER.with(|parker| parker.wait());
     }
 
-    /// A timed park is a yield: the caller's loop re-checks its wake-up and the model clock.
+    /// A timed park is a real park that the model's clock also ends. (A yield loop would do,
+    /// but loom explores every interleaving of every iteration, and models explode.)
     pub(crate) fn park_until(deadline: &Deadline) {
-        match deadline.kind {
-            DeadlineKind::Never => park(),
-            DeadlineKind::Now => {}
-            DeadlineKind::Model => loom::thread::yield_now(),
+        // The clock sets the flag, then unparks every parker: checking the flag after our
+        // parker exists and before parking means we see it set or get its unpark.
+        if !deadline.expired() {
+            park();
         }
     }
 
@@ -284,9 +358,11 @@ mod imp {
             match self.kind {
                 DeadlineKind::Never => false,
                 DeadlineKind::Now => true,
-                // Acquire pairs with the clock's Release; a clock carries no data, so this
-                // only keeps the model honest, not correct.
-                DeadlineKind::Model => TIMEOUTS_EXPIRED.load(Ordering::Acquire),
+                // A read-modify-write, not a load: loom lets a load return a stale value,
+                // and a waiter that read "not yet" after the clock had fired and unparked
+                // everyone would park for good. An RMW reads the latest value. Acquire pairs
+                // with the clock's Release (a clock publishes no data).
+                DeadlineKind::Model => TIMEOUTS_EXPIRED.fetch_or(false, Ordering::Acquire),
             }
         }
     }
@@ -302,7 +378,16 @@ mod imp {
         /// Makes every timed wait of this model execution time out, pending and future alike.
         /// Call it from a thread of the model's own so loom tries it at every point.
         pub fn expire_timeouts() {
-            TIMEOUTS_EXPIRED.store(true, Ordering::Release);
+            // An RMW, like the deadlines' reads: loom orders plain stores lazily, and a
+            // store concurrent with a waiter's RMW reads can leave that waiter's next RMW
+            // reading "not yet" after the clock fired. With RMWs only, the flag's history is
+            // one chain and every read sees the latest. Release pairs with the deadlines'
+            // Acquire (a clock publishes no data).
+            TIMEOUTS_EXPIRED.fetch_or(true, Ordering::Release);
+            let parkers = EVERY_PARKER.lock().unwrap().clone();
+            for parker in parkers {
+                parker.notify();
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ use core::marker::PhantomPinned;
 use core::ptr;
 
 use crate::sync::{
-    AtomicBool, AtomicUsize, Deadline, Ordering, SpinWait, Thread, UnsafeCell, park, park_until,
+    AtomicUsize, Deadline, Ordering, SpinGuard, SpinLock, Thread, UnsafeCell, park, park_until,
 };
 
 /// In the queue. Only a waker, or the waiter itself on timeout, moves it on, under the lock.
@@ -94,7 +94,7 @@ impl Waiter {
 pub struct WaitQueue {
     /// The list lock. Held only to link, unlink or detach nodes, never while parking or
     /// unparking, so a spin lock is enough.
-    list_locked: AtomicBool,
+    list_lock: SpinLock,
     head: UnsafeCell<*const Waiter>,
     tail: UnsafeCell<*const Waiter>,
 }
@@ -120,23 +120,17 @@ impl core::fmt::Debug for WaitQueue {
     }
 }
 
-/// Holds the list lock; releases it on drop (also if a primitive's callback panics).
-struct ListGuard<'a>(&'a WaitQueue);
-
-impl Drop for ListGuard<'_> {
-    fn drop(&mut self) {
-        // Release: our list edits (and the primitive's callback's state changes) happen
-        // before the next holder's Acquire.
-        self.0.list_locked.store(false, Ordering::Release);
-    }
-}
+/// Holds the list lock; releases it on drop (also if a primitive's callback panics), which
+/// makes our list edits, and the state changes the primitive's callback made, visible to the
+/// next holder.
+struct ListGuard<'a>(#[allow(dead_code)] SpinGuard<'a>);
 
 impl WaitQueue {
     /// An empty queue.
     #[cfg(not(loom))]
     pub const fn new() -> Self {
         WaitQueue {
-            list_locked: AtomicBool::new(false),
+            list_lock: SpinLock::new(),
             head: UnsafeCell::new(ptr::null()),
             tail: UnsafeCell::new(ptr::null()),
         }
@@ -146,7 +140,7 @@ impl WaitQueue {
     #[cfg(loom)]
     pub fn new() -> Self {
         WaitQueue {
-            list_locked: AtomicBool::new(false),
+            list_lock: SpinLock::new(),
             head: UnsafeCell::new(ptr::null()),
             tail: UnsafeCell::new(ptr::null()),
         }
@@ -288,20 +282,7 @@ impl WaitQueue {
 
     #[inline]
     fn lock_list(&self) -> ListGuard<'_> {
-        let mut spin = SpinWait::new();
-        // Acquire: the previous holder's edits, and the primitive state its callbacks
-        // changed, happen before ours.
-        while self
-            .list_locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            // Held for a handful of pointer writes; if the holder was descheduled, yield.
-            if !spin.spin() {
-                crate::sync::yield_now();
-            }
-        }
-        ListGuard(self)
+        ListGuard(self.list_lock.lock())
     }
 
     // The list helpers below must be called with the list lock held.
