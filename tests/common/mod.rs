@@ -16,8 +16,6 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use locksmith::{Lock, LockGuard, RLock, RLockGuard, ReleaseError};
-
 /// CPython's `support.SHORT_TIMEOUT`: how long a handshake may take before the test fails.
 /// Every handshake normally completes within milliseconds.
 pub const SHORT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,61 +57,8 @@ pub fn wait_for_waiters<L: TestLock>(lock: &L, expected: usize) {
 // ---------------------------------------------------------------------------------------
 // The lock under test.
 
-/// The operations `BaseLockTests` uses, implemented by forwarding to `Lock` and `RLock`'s
-/// own (inherent) methods.
-pub trait TestLock: Default + Send + Sync + 'static {
-    /// The guard `lock()` returns.
-    type Guard<'a>;
-
-    fn acquire(&self);
-    fn try_acquire(&self) -> bool;
-    fn acquire_timeout(&self, timeout: Duration) -> bool;
-    fn release(&self) -> Result<(), ReleaseError>;
-    fn locked(&self) -> bool;
-    fn queued_waiters(&self) -> usize;
-    fn lock(&self) -> Self::Guard<'_>;
-    fn try_lock(&self) -> Option<Self::Guard<'_>>;
-    fn lock_timeout(&self, timeout: Duration) -> Option<Self::Guard<'_>>;
-}
-
-macro_rules! impl_test_lock {
-    ($lock:ident, $guard:ident) => {
-        impl TestLock for $lock {
-            type Guard<'a> = $guard<'a>;
-
-            fn acquire(&self) {
-                $lock::acquire(self)
-            }
-            fn try_acquire(&self) -> bool {
-                $lock::try_acquire(self)
-            }
-            fn acquire_timeout(&self, timeout: Duration) -> bool {
-                $lock::acquire_timeout(self, timeout)
-            }
-            fn release(&self) -> Result<(), ReleaseError> {
-                $lock::release(self)
-            }
-            fn locked(&self) -> bool {
-                $lock::locked(self)
-            }
-            fn queued_waiters(&self) -> usize {
-                $lock::queued_waiters(self)
-            }
-            fn lock(&self) -> $guard<'_> {
-                $lock::lock(self)
-            }
-            fn try_lock(&self) -> Option<$guard<'_>> {
-                $lock::try_lock(self)
-            }
-            fn lock_timeout(&self, timeout: Duration) -> Option<$guard<'_>> {
-                $lock::lock_timeout(self, timeout)
-            }
-        }
-    };
-}
-
-impl_test_lock!(Lock, LockGuard);
-impl_test_lock!(RLock, RLockGuard);
+mod any_lock;
+pub use any_lock::TestLock;
 
 // ---------------------------------------------------------------------------------------
 // Bunch.

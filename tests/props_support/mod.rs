@@ -22,7 +22,7 @@ use std::sync::{Arc, Barrier, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use locksmith::{Lock, LockGuard, RLock, RLockGuard, ReleaseError};
+use locksmith::ReleaseError;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -172,60 +172,9 @@ impl<T: Send + Sync + 'static> Drop for Actors<T> {
 // ---------------------------------------------------------------------------------------
 // One interface over Lock and RLock, for the real-thread tests.
 
-/// The operations the real-thread tests use, common to [`Lock`] and [`RLock`].
-pub trait PropLock: Sync {
-    /// The lock's guard type.
-    type Guard<'a>
-    where
-        Self: 'a;
-    fn acquire(&self);
-    fn try_acquire(&self) -> bool;
-    fn acquire_timeout(&self, timeout: Duration) -> bool;
-    fn release(&self) -> Result<(), ReleaseError>;
-    fn locked(&self) -> bool;
-    fn queued_waiters(&self) -> usize;
-    fn lock(&self) -> Self::Guard<'_>;
-    fn try_lock(&self) -> Option<Self::Guard<'_>>;
-    fn lock_timeout(&self, timeout: Duration) -> Option<Self::Guard<'_>>;
-}
-
-macro_rules! impl_prop_lock {
-    ($lock:ident, $guard:ident) => {
-        impl PropLock for $lock {
-            type Guard<'a> = $guard<'a>;
-            fn acquire(&self) {
-                $lock::acquire(self)
-            }
-            fn try_acquire(&self) -> bool {
-                $lock::try_acquire(self)
-            }
-            fn acquire_timeout(&self, timeout: Duration) -> bool {
-                $lock::acquire_timeout(self, timeout)
-            }
-            fn release(&self) -> Result<(), ReleaseError> {
-                $lock::release(self)
-            }
-            fn locked(&self) -> bool {
-                $lock::locked(self)
-            }
-            fn queued_waiters(&self) -> usize {
-                $lock::queued_waiters(self)
-            }
-            fn lock(&self) -> $guard<'_> {
-                $lock::lock(self)
-            }
-            fn try_lock(&self) -> Option<$guard<'_>> {
-                $lock::try_lock(self)
-            }
-            fn lock_timeout(&self, timeout: Duration) -> Option<$guard<'_>> {
-                $lock::lock_timeout(self, timeout)
-            }
-        }
-    };
-}
-
-impl_prop_lock!(Lock, LockGuard);
-impl_prop_lock!(RLock, RLockGuard);
+#[path = "../common/any_lock.rs"]
+mod any_lock;
+pub use any_lock::TestLock as PropLock;
 
 /// One way into a critical section, as the real-thread tests pick it.
 #[derive(Clone, Copy, Debug)]
