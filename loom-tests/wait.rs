@@ -194,3 +194,36 @@ fn wake_all_racing_a_timeout() {
         assert!(queue.is_empty());
     });
 }
+
+/// WAIT-5: the token publishes what the waker wrote before waking. A primitive that hands
+/// something over with the wake-up (a permit, "the event was set") relies on it: the waiter
+/// may see its token without ever parking, so the unpark's own synchronisation is not
+/// enough. A Relaxed token store lets the waiter read the data before the waker's write
+/// (loom reports the race). The waker starts once the waiter is queued; that handshake
+/// orders the waiter before the waker, never the other way, so only the token carries the
+/// write.
+#[test]
+fn token_publishes_the_wakers_writes() {
+    exhaustive(|| {
+        let shared = Arc::new((WaitQueue::new(), common::Protected::new(), Arrivals::new()));
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let result = shared.0.wait(
+                    &Deadline::never(),
+                    || {
+                        shared.2.arrive();
+                        true
+                    },
+                    |_| {},
+                );
+                assert_eq!(result, WaitResult::Woken(1));
+                assert_eq!(shared.1.get(), 1);
+            })
+        };
+        shared.2.wait_for(1);
+        shared.1.increment();
+        assert_eq!(shared.0.wake(1, |_| 1), 1);
+        waiter.join().unwrap();
+    });
+}
