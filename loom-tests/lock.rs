@@ -9,7 +9,7 @@ use loom::sync::Arc;
 use loom::thread;
 use std::time::Duration;
 
-/// LOCK-1, LOCK-6: two threads increment data under the lock. A second holder would race
+/// LOCK-1, LOCK-6, LOCK-8: two threads increment data under the lock, released by guards. A second holder would race
 /// on the data (loom reports it); a lost wake-up leaves one parked forever (loom reports a
 /// deadlock). Afterwards the lock is free and nobody is queued.
 #[test]

@@ -9,7 +9,7 @@ use loom::sync::Arc;
 use loom::thread;
 use std::time::Duration;
 
-/// RLOCK-1, RLOCK-2, RLOCK-4: two threads each enter twice (the second re-entrant) and
+/// RLOCK-1, RLOCK-2, RLOCK-4, RLOCK-7: two threads each enter twice through guards (the second re-entrant) and
 /// touch the data at both depths. A thread let in while the other still owns it at depth 1
 /// would race on the data; a lost hand-over at count 0 would deadlock.
 #[test]

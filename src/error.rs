@@ -6,7 +6,9 @@ use core::fmt;
 /// nothing.
 ///
 /// Python raises `RuntimeError` (and `ValueError` for a bounded semaphore) in these cases;
-/// each variant's `Display` text is the message CPython 3.13 gives.
+/// each variant's `Display` text is CPython 3.13's message for that case. One deliberate
+/// difference: CPython's RLock says "cannot release un-acquired lock" whether another
+/// thread holds it or nobody does; locksmith tells the two apart (`NotOwner`, `NotLocked`).
 ///
 /// ```
 /// # if locksmith::__internals::LOOM_BUILD { return; }

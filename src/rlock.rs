@@ -355,7 +355,15 @@ impl fmt::Debug for RLock {
 /// Releases one level of an [`RLock`] when dropped: what [`RLock::lock`] returns.
 ///
 /// An RLock may only be released by its owner, so the guard cannot be sent to another
-/// thread (it is `!Send`).
+/// thread (it is `!Send`); this does not compile:
+///
+/// ```compile_fail
+/// let rlock = locksmith::RLock::new();
+/// let guard = rlock.lock();
+/// std::thread::scope(|s| {
+///     s.spawn(move || drop(guard));
+/// });
+/// ```
 ///
 /// ```
 /// # if locksmith::__internals::LOOM_BUILD { return; }
