@@ -24,12 +24,14 @@ pub use imp::Deadline;
 pub use imp::model;
 
 /// How many times a contended path spins before it parks. Waking a parked thread costs tens
-/// of microseconds on a small VM, so a short spin pays; under loom every spin iteration is a
-/// branch to explore, so the model spins at most once.
+/// of microseconds on a small VM, so a short spin pays. Under loom it does not spin at all: a
+/// spin yields, loom never runs a yielded thread while another can run, so a spinning
+/// contender always let the holder finish first and the models never saw it park (a release
+/// that woke nobody passed the mutual-exclusion model).
 #[cfg(not(loom))]
 const SPIN_ROUNDS: u32 = 10;
 #[cfg(loom)]
-const SPIN_ROUNDS: u32 = 1;
+const SPIN_ROUNDS: u32 = 0;
 
 /// Bounded spinning before a thread parks: a few rounds of `spin_loop` hints, doubling each
 /// time, then a few `yield_now`s (which matter when threads outnumber cores).
