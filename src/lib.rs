@@ -1,7 +1,8 @@
 //! # locksmith
 //!
 //! Python's threading primitives in Rust, with CPython 3.13's behaviour, errors included:
-//! [`Lock`] (any thread may release it) and [`RLock`] (an owner and a recursion count).
+//! [`Lock`] (any thread may release it), [`RLock`] (an owner and a recursion count),
+//! [`Semaphore`], [`BoundedSemaphore`] and [`Event`].
 //!
 //! Every primitive is a small state machine on atomics over one shared wait core: a FIFO of
 //! parked threads whose nodes live on the waiters' own stacks, so no acquire, release or wait
@@ -31,14 +32,20 @@
 #![warn(missing_docs)]
 
 mod error;
+mod event;
 mod lock;
 mod rlock;
+mod semaphore;
 mod sync;
 mod wait;
 
 pub use error::ReleaseError;
+pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use rlock::{RLock, RLockGuard};
+pub use semaphore::{
+    BoundedSemaphore, BoundedSemaphoreGuard, MAX_PERMITS, Semaphore, SemaphoreGuard,
+};
 
 /// Internals exposed for the crate's own loom models and tests. Not part of the API.
 #[doc(hidden)]

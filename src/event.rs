@@ -1,0 +1,231 @@
+//! `Event`: Python's `threading.Event`. A flag and one wait queue.
+
+use core::fmt;
+use core::time::Duration;
+
+use crate::sync::{AtomicUsize, Deadline, Ordering};
+use crate::wait::{WaitQueue, WaitResult};
+
+/// The flag is set.
+const SET: usize = 0b01;
+/// A thread may be parked in the queue: `set` must look there. Set by a waiter before it
+/// parks; cleared, under the queue's lock, by whoever leaves the queue empty.
+const PARKED: usize = 0b10;
+/// What `set` hands every waiter: "the flag was set while you waited". The waiter returns
+/// true on it even if `clear` ran before it woke, as in Python.
+const TOKEN_SET: usize = 0;
+
+/// A flag threads can wait for: Python's `threading.Event`.
+///
+/// [`set`](Event::set) raises the flag and wakes every waiter; [`clear`](Event::clear)
+/// lowers it; [`wait`](Event::wait) returns once the flag is set. A waiter woken by `set`
+/// returns true even if `clear` ran before it got to run (CPython's `test_set_and_clear`).
+/// With nobody waiting, `set`, `clear` and `is_set` are one atomic operation each and never
+/// enter the kernel.
+///
+/// ```
+/// # if locksmith::__internals::LOOM_BUILD { return; }
+/// use locksmith::Event;
+/// use std::time::Duration;
+///
+/// let ready = Event::new();
+/// std::thread::scope(|s| {
+///     s.spawn(|| ready.wait());
+///     ready.set();
+/// });
+/// assert!(ready.is_set());
+/// ready.clear();
+/// assert!(!ready.wait_timeout(Duration::from_millis(5)));
+/// ```
+pub struct Event {
+    state: AtomicUsize,
+    waiters: WaitQueue,
+}
+
+impl Event {
+    /// A new event with the flag clear. Python: `Event()`.
+    ///
+    /// ```
+    /// # if locksmith::__internals::LOOM_BUILD { return; }
+    /// assert!(!locksmith::Event::new().is_set());
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new() -> Event {
+        Event {
+            state: AtomicUsize::new(0),
+            waiters: WaitQueue::new(),
+        }
+    }
+
+    /// A new event with the flag clear.
+    #[cfg(loom)]
+    pub fn new() -> Event {
+        Event {
+            state: AtomicUsize::new(0),
+            waiters: WaitQueue::new(),
+        }
+    }
+
+    /// Sets the flag and wakes every waiting thread. Python: `event.set()`.
+    ///
+    /// ```
+    /// # if locksmith::__internals::LOOM_BUILD { return; }
+    /// let event = locksmith::Event::new();
+    /// event.set();
+    /// assert!(event.is_set());
+    /// ```
+    #[inline]
+    pub fn set(&self) {
+        // Release: what the setter did before `set` happens before a waiter's return (through
+        // `is_set`'s Acquire, or the wake-up token's Release/Acquire).
+        let previous = self.state.fetch_or(SET, Ordering::Release);
+        if previous & PARKED != 0 {
+            self.wake_all();
+        }
+    }
+
+    /// Clears the flag; later waits block until the next `set`. Python: `event.clear()`.
+    ///
+    /// ```
+    /// # if locksmith::__internals::LOOM_BUILD { return; }
+    /// let event = locksmith::Event::new();
+    /// event.set();
+    /// event.clear();
+    /// assert!(!event.is_set());
+    /// ```
+    #[inline]
+    pub fn clear(&self) {
+        // Relaxed: clearing publishes nothing; a waiter woken by an earlier `set` already has
+        // its token and returns true regardless.
+        self.state.fetch_and(!SET, Ordering::Relaxed);
+    }
+
+    /// Whether the flag is set now. Python: `event.is_set()`.
+    ///
+    /// ```
+    /// # if locksmith::__internals::LOOM_BUILD { return; }
+    /// let event = locksmith::Event::new();
+    /// assert!(!event.is_set());
+    /// ```
+    #[inline]
+    pub fn is_set(&self) -> bool {
+        // Acquire: pairs with `set`'s Release, so seeing the flag means seeing what the
+        // setter did before setting it.
+        self.state.load(Ordering::Acquire) & SET != 0
+    }
+
+    /// Blocks until the flag is set. Python: `event.wait()`.
+    ///
+    /// ```
+    /// # if locksmith::__internals::LOOM_BUILD { return; }
+    /// let event = locksmith::Event::new();
+    /// event.set();
+    /// event.wait(); // returns at once
+    /// ```
+    #[inline]
+    pub fn wait(&self) {
+        if !self.is_set() {
+            self.wait_slow(&Deadline::never());
+        }
+    }
+
+    /// Blocks until the flag is set or `timeout` passes; returns false only if it timed out
+    /// with the flag clear. `Duration::ZERO` never blocks; a timeout too large for the clock
+    /// waits forever. Python: `event.wait(timeout=t)`.
+    ///
+    /// ```
+    /// # if locksmith::__internals::LOOM_BUILD { return; }
+    /// use std::time::Duration;
+    /// let event = locksmith::Event::new();
+    /// assert!(!event.wait_timeout(Duration::from_millis(5)));
+    /// event.set();
+    /// assert!(event.wait_timeout(Duration::from_millis(5)));
+    /// ```
+    #[inline]
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        if self.is_set() {
+            return true;
+        }
+        if timeout.is_zero() {
+            return false;
+        }
+        self.wait_slow(&Deadline::after(timeout))
+    }
+
+    /// How many threads are parked waiting now: a snapshot, for tests.
+    #[doc(hidden)]
+    pub fn queued_waiters(&self) -> usize {
+        self.waiters.len()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wait_slow(&self, deadline: &Deadline) -> bool {
+        loop {
+            // Acquire: as in `is_set`.
+            let state = self.state.load(Ordering::Acquire);
+            if state & SET != 0 {
+                return true;
+            }
+            // Relaxed: PARKED only routes `set` to the queue; the queue's lock orders the rest.
+            if state & PARKED == 0
+                && self
+                    .state
+                    .compare_exchange_weak(
+                        state,
+                        state | PARKED,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    )
+                    .is_err()
+            {
+                continue;
+            }
+            let waited = self.waiters.wait(
+                deadline,
+                // Relaxed, under the queue's lock: a `set` after our PARKED went in saw it and
+                // takes that lock after us (we are queued; it wakes us) or before us (its
+                // flag is visible here; we do not park).
+                || self.state.load(Ordering::Relaxed) == PARKED,
+                |now_empty| {
+                    if now_empty {
+                        self.state.fetch_and(!PARKED, Ordering::Relaxed);
+                    }
+                },
+            );
+            match waited {
+                // Woken by `set`: true, even if `clear` ran since. The token's Acquire makes
+                // the setter's earlier writes visible.
+                WaitResult::Woken(_) => return true,
+                // Timed out while queued: false unless the flag has been set meanwhile.
+                WaitResult::TimedOut => return self.is_set(),
+                WaitResult::Skipped => {}
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_all(&self) {
+        self.waiters.wake(usize::MAX, |_| {
+            // Relaxed: under the queue's lock, which is now empty; a waiter about to queue
+            // re-checks there and sees the flag.
+            self.state.fetch_and(!PARKED, Ordering::Relaxed);
+            TOKEN_SET
+        });
+    }
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("set", &self.is_set())
+            .finish()
+    }
+}
