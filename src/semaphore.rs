@@ -141,7 +141,7 @@ impl RawSemaphore {
             // Release: what we did before releasing happens before the acquirer's Acquire.
             match self.state.compare_exchange_weak(
                 state,
-                permits * PERMIT | (state & PARKED),
+                (permits * PERMIT) | (state & PARKED),
                 Ordering::Release,
                 Ordering::Relaxed,
             ) {

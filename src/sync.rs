@@ -23,39 +23,43 @@ pub use imp::Deadline;
 #[cfg(loom)]
 pub use imp::model;
 
-/// How many times a contended path spins before it parks. Waking a parked thread costs tens
-/// of microseconds on a small VM, so a short spin pays. Under loom it does not spin at all: a
-/// spin yields, loom never runs a yielded thread while another can run, so a spinning
-/// contender always let the holder finish first and the models never saw it park (a release
-/// that woke nobody passed the mutual-exclusion model).
-#[cfg(not(loom))]
-const SPIN_ROUNDS: u32 = 10;
-#[cfg(loom)]
-const SPIN_ROUNDS: u32 = 0;
-
 /// Bounded spinning before a thread parks: a few rounds of `spin_loop` hints, doubling each
 /// time, then a few `yield_now`s (which matter when threads outnumber cores).
+///
+/// Waking a parked thread costs tens of microseconds on a small VM, so a short spin pays.
+/// Under loom it does not spin at all: a spin yields, loom never runs a yielded thread while
+/// another can run, so a spinning contender always let the holder finish first and the
+/// models never saw it park (a release that woke nobody passed the mutual-exclusion model).
 pub(crate) struct SpinWait {
+    #[cfg(not(loom))]
     round: u32,
 }
 
 impl SpinWait {
+    /// Rounds before parking.
+    #[cfg(not(loom))]
+    const ROUNDS: u32 = 10;
+
     pub(crate) const fn new() -> Self {
-        SpinWait { round: 0 }
+        SpinWait {
+            #[cfg(not(loom))]
+            round: 0,
+        }
     }
 
     pub(crate) fn reset(&mut self) {
-        self.round = 0;
+        *self = SpinWait::new();
     }
 
     /// Spins once more and returns true, or returns false when it is time to park.
+    #[cfg(not(loom))]
     #[inline]
     pub(crate) fn spin(&mut self) -> bool {
-        if self.round >= SPIN_ROUNDS {
+        if self.round >= Self::ROUNDS {
             return false;
         }
         self.round += 1;
-        if cfg!(not(loom)) && self.round <= 3 {
+        if self.round <= 3 {
             for _ in 0..(1u32 << self.round) {
                 spin_loop();
             }
@@ -63,6 +67,13 @@ impl SpinWait {
             yield_now();
         }
         true
+    }
+
+    /// Under loom: park at once (see the type's docs).
+    #[cfg(loom)]
+    #[inline]
+    pub(crate) fn spin(&mut self) -> bool {
+        false
     }
 }
 
@@ -238,12 +249,6 @@ mod imp {
 
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    pub(crate) use loom::thread::yield_now;
-
-    /// loom models no CPU pause; a yield is how a spin lets other model threads run.
-    pub(crate) fn spin_loop() {
-        loom::thread::yield_now();
-    }
 
     /// Under loom the spin lock is loom's modelled mutex. A spin lock under loom lets two
     /// spinners yield to each other forever while the preempted holder waits (an unfair
