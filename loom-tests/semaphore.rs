@@ -81,9 +81,10 @@ fn timeout_racing_release_conserves_the_permit() {
     });
 }
 
-/// SEM-4: the lost-permit bug. A timed and an untimed acquirer wait; one release's wake-up
-/// may go to the timed one as it times out. If that wake-up were dropped, the untimed one
-/// would sleep on a free permit forever (loom reports the deadlock).
+/// SEM-4: the lost-permit bug. A timed and an untimed acquirer wait for the one permit
+/// released; its wake-up may go to the timed one just as it times out. If that wake-up were
+/// dropped, the untimed one would sleep beside a free permit forever (loom reports the
+/// deadlock). A timed acquirer that gets the permit hands it on.
 #[test]
 fn timeout_does_not_strand_a_permit() {
     // 4 threads (main, timed, untimed, clock): bounded at 2 preemptions.
@@ -91,7 +92,11 @@ fn timeout_does_not_strand_a_permit() {
         let sem = Arc::new(Semaphore::new(0));
         let timed = {
             let sem = sem.clone();
-            thread::spawn(move || sem.acquire_timeout(Duration::from_secs(1)))
+            thread::spawn(move || {
+                if sem.acquire_timeout(Duration::from_secs(1)) {
+                    sem.release();
+                }
+            })
         };
         let untimed = {
             let sem = sem.clone();
@@ -99,11 +104,10 @@ fn timeout_does_not_strand_a_permit() {
         };
         let clock = spawn_clock();
         sem.release();
-        sem.release();
-        let took = timed.join().unwrap();
+        timed.join().unwrap();
         untimed.join().unwrap();
         clock.join().unwrap();
-        assert_eq!(sem.value(), 1 - usize::from(took));
+        assert_eq!(sem.value(), 0);
         assert_eq!(sem.queued_waiters(), 0);
     });
 }
