@@ -311,6 +311,24 @@ impl RLock {
         self.lock.queued_waiters()
     }
 
+    /// Releases every level the caller holds; returns how many (Python's `_release_save`).
+    pub(crate) fn release_all_levels(&self) -> Result<usize, ReleaseError> {
+        if !self.is_owned() {
+            return self.release().map(|()| 0);
+        }
+        // Relaxed: only the owner touches `count` (see `release`).
+        let levels = self.count.load(Ordering::Relaxed);
+        self.count.store(1, Ordering::Relaxed);
+        self.release().map(|()| levels)
+    }
+
+    /// Re-acquires and restores `levels` levels (Python's `_acquire_restore`).
+    pub(crate) fn acquire_levels(&self, levels: usize) {
+        self.acquire();
+        // Relaxed: we are the owner now.
+        self.count.store(levels, Ordering::Relaxed);
+    }
+
     /// The owner's re-entry: returns false (and does nothing) if `me` is not the owner.
     #[inline]
     fn reenter(&self, me: usize) -> bool {

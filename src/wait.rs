@@ -165,6 +165,19 @@ impl WaitQueue {
         should_park: impl FnOnce() -> bool,
         on_timeout: impl FnOnce(bool),
     ) -> WaitResult {
+        self.wait_linked(deadline, should_park, || {}, on_timeout)
+    }
+
+    /// [`wait`](WaitQueue::wait), with `after_linked` run once the waiter is in the queue and
+    /// the list lock is released, before it parks. A condition variable releases its user's
+    /// lock there: any notifier that takes that lock afterwards finds the waiter queued.
+    pub fn wait_linked(
+        &self,
+        deadline: &Deadline,
+        should_park: impl FnOnce() -> bool,
+        after_linked: impl FnOnce(),
+        on_timeout: impl FnOnce(bool),
+    ) -> WaitResult {
         let waiter = Waiter::new();
         {
             let _list = self.lock_list();
@@ -179,6 +192,7 @@ impl WaitQueue {
             // function returns, which it does only after the node is out of the queue.
             unsafe { self.push_back(&waiter) };
         }
+        after_linked();
         loop {
             if let Some(token) = waiter.token() {
                 return WaitResult::Woken(token);
