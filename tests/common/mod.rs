@@ -216,3 +216,41 @@ impl<T> Drop for Bunch<T> {
         self.shared.update(|p| p.can_exit = true);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Polling for primitives other than locks (`semaphore_cpython.rs`, `event_cpython.rs`).
+
+/// Polls `done` every millisecond until it holds; fails the test, naming `what`, if that
+/// does not happen within [`SHORT_TIMEOUT`]. CPython's `support.sleeping_retry` loop.
+#[allow(dead_code)] // not every test file polls
+#[track_caller]
+pub fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + SHORT_TIMEOUT;
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: still not the case after {SHORT_TIMEOUT:?}"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// [`wait_for_waiters`] for any primitive with a hidden `queued_waiters()` hook (a
+/// semaphore, an event): waits until exactly `expected` threads are parked, as `queued`
+/// reports; fails the test after [`SHORT_TIMEOUT`].
+#[allow(dead_code)] // not every test file polls
+#[track_caller]
+pub fn wait_for_queued(queued: impl Fn() -> usize, expected: usize) {
+    let deadline = Instant::now() + SHORT_TIMEOUT;
+    loop {
+        let parked = queued();
+        if parked == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{parked} threads parked after {SHORT_TIMEOUT:?}, expected {expected}"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
