@@ -42,3 +42,24 @@ impl fmt::Display for ReleaseError {
 }
 
 impl std::error::Error for ReleaseError {}
+
+/// The barrier was broken: a party timed out, [`Barrier::abort`](crate::Barrier::abort) or
+/// [`Barrier::reset`](crate::Barrier::reset) ran, or the round's action panicked, while this
+/// thread waited (or before it arrived). Python: `threading.BrokenBarrierError`.
+///
+/// ```
+/// # if locksmith::__internals::LOOM_BUILD { return; }
+/// let barrier = locksmith::Barrier::new(2);
+/// barrier.abort();
+/// assert_eq!(barrier.wait(), Err(locksmith::BrokenBarrierError));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct BrokenBarrierError;
+
+impl fmt::Display for BrokenBarrierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("barrier is broken")
+    }
+}
+
+impl std::error::Error for BrokenBarrierError {}

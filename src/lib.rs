@@ -2,7 +2,7 @@
 //!
 //! Python's threading primitives in Rust, with CPython 3.13's behaviour, errors included:
 //! [`Lock`] (any thread may release it), [`RLock`] (an owner and a recursion count),
-//! [`Condition`], [`Semaphore`], [`BoundedSemaphore`] and [`Event`].
+//! [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Event`] and [`Barrier`].
 //!
 //! Every primitive is a small state machine on atomics over one shared wait core: a FIFO of
 //! parked threads whose nodes live on the waiters' own stacks, so no acquire, release or wait
@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+mod barrier;
 mod condition;
 mod error;
 mod event;
@@ -40,8 +41,9 @@ mod semaphore;
 mod sync;
 mod wait;
 
+pub use barrier::Barrier;
 pub use condition::{Condition, ConditionLock};
-pub use error::ReleaseError;
+pub use error::{BrokenBarrierError, ReleaseError};
 pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use rlock::{RLock, RLockGuard};
