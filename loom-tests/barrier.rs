@@ -83,7 +83,10 @@ fn timeout_breaks_the_round_for_everyone() {
                 let result = barrier.wait_timeout(Duration::from_secs(1));
                 // A party that timed out broke the barrier before returning, whether or not
                 // the other party has arrived yet.
-                assert!(result.is_ok() || barrier.broken(), "timed out, barrier not broken");
+                assert!(
+                    result.is_ok() || barrier.broken(),
+                    "timed out, barrier not broken"
+                );
                 result
             })
         };
