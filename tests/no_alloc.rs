@@ -170,9 +170,18 @@ fn condition_paths_do_not_allocate() {
 fn barrier_paths_do_not_allocate() {
     let barrier = Barrier::with_action(2, || {});
     thread::scope(|s| {
-        let other = s.spawn(|| allocations_in(|| drop(barrier.wait())));
+        let other = s.spawn(|| {
+            allocations_in(|| {
+                barrier.wait().unwrap();
+            })
+        });
         eventually(|| barrier.n_waiting() == 1);
-        assert_eq!(allocations_in(|| drop(barrier.wait())), 0);
+        assert_eq!(
+            allocations_in(|| {
+                barrier.wait().unwrap();
+            }),
+            0
+        );
         assert_eq!(other.join().unwrap(), 0);
     });
 }
