@@ -92,3 +92,37 @@ fn wait_timeout_racing_set() {
         assert_eq!(event.queued_waiters(), 0);
     });
 }
+
+/// EVENT-4: a wait that begins after `clear` is not satisfied by a `set` that ran before
+/// that `clear`. `set` raises the flag and then wakes the queue; a `clear` and a new wait
+/// can slip in between, and that late wake-up must not make the new wait return true. So
+/// a late wait that returns true implies the flag is still set at the end (the `set` came
+/// after the `clear`, and nobody cleared again).
+#[test]
+fn stale_wake_does_not_satisfy_a_later_wait() {
+    // 4 threads (main, early waiter, late waiter, clock): bounded at 2 preemptions.
+    bounded(2, || {
+        let event = Arc::new(Event::new());
+        let early = {
+            let event = event.clone();
+            thread::spawn(move || event.wait_timeout(Duration::from_secs(1)))
+        };
+        let late = {
+            let event = event.clone();
+            thread::spawn(move || {
+                event.clear();
+                event.wait_timeout(Duration::from_secs(1))
+            })
+        };
+        let clock = spawn_clock();
+        event.set();
+        let _ = early.join().unwrap();
+        let late = late.join().unwrap();
+        clock.join().unwrap();
+        assert!(
+            !late || event.is_set(),
+            "a wait that began after clear returned true with no set since"
+        );
+        assert_eq!(event.queued_waiters(), 0);
+    });
+}

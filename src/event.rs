@@ -11,6 +11,11 @@ const SET: usize = 0b01;
 /// A thread may be parked in the queue: `set` must look there. Set by a waiter before it
 /// parks; cleared, under the queue's lock, by whoever leaves the queue empty.
 const PARKED: usize = 0b10;
+/// One generation: the bits above the flags count the `set`s that raised the flag (modulo
+/// the word). `set` raises the flag and then wakes; a waiter that began after a `clear` that
+/// slipped in between would be woken by that stale wake. It tells the cases apart by the
+/// generation: woken, it returns true only if a `set` happened since it began waiting.
+const GENERATION: usize = 0b100;
 /// What `set` hands every waiter: "the flag was set while you waited". The waiter returns
 /// true on it even if `clear` ran before it woke, as in Python.
 const TOKEN_SET: usize = 0;
@@ -76,10 +81,26 @@ impl Event {
     /// ```
     #[inline]
     pub fn set(&self) {
-        // Release: what the setter did before `set` happens before a waiter's return (through
-        // `is_set`'s Acquire, or the wake-up token's Release/Acquire).
-        let previous = self.state.fetch_or(SET, Ordering::Release);
-        if previous & PARKED != 0 {
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            if state & SET != 0 {
+                // Already set: nobody parks while the flag is up, and the `set` that raised
+                // it wakes whoever parked before.
+                return;
+            }
+            // Release: what the setter did before `set` happens before a waiter's return
+            // (through `is_set`'s Acquire, or the wake-up token's Release/Acquire).
+            match self.state.compare_exchange_weak(
+                state,
+                (state | SET).wrapping_add(GENERATION),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        if state & PARKED != 0 {
             self.wake_all();
         }
     }
@@ -161,10 +182,18 @@ impl Event {
     #[cold]
     #[inline(never)]
     fn wait_slow(&self, deadline: &Deadline) -> bool {
+        // Acquire: as in `is_set`.
+        let began = self.state.load(Ordering::Acquire);
+        if began & SET != 0 {
+            return true;
+        }
+        let generation = |state: usize| state / GENERATION;
         loop {
             // Acquire: as in `is_set`.
             let state = self.state.load(Ordering::Acquire);
-            if state & SET != 0 {
+            // Set now, or set (and maybe cleared) since we began: true, as in Python, where
+            // a waiter notified by `set` returns true whatever `clear` did since.
+            if state & SET != 0 || generation(state) != generation(began) {
                 return true;
             }
             // Relaxed: PARKED only routes `set` to the queue; the queue's lock orders the rest.
@@ -185,8 +214,8 @@ impl Event {
                 deadline,
                 // Relaxed, under the queue's lock: a `set` after our PARKED went in saw it and
                 // takes that lock after us (we are queued; it wakes us) or before us (its
-                // flag is visible here; we do not park).
-                || self.state.load(Ordering::Relaxed) == PARKED,
+                // flag or generation is visible here; we do not park).
+                || self.state.load(Ordering::Relaxed) == state | PARKED,
                 |now_empty| {
                     if now_empty {
                         self.state.fetch_and(!PARKED, Ordering::Relaxed);
@@ -194,12 +223,12 @@ impl Event {
                 },
             );
             match waited {
-                // Woken by `set`: true, even if `clear` ran since. The token's Acquire makes
-                // the setter's earlier writes visible.
-                WaitResult::Woken(_) => return true,
+                // Woken by a `set`: the loop's check returns true if it is one that happened
+                // since we began (the token's Acquire makes its generation visible); a stale
+                // wake from a `set` that raced an earlier `clear` parks us again.
+                WaitResult::Woken(_) | WaitResult::Skipped => {}
                 // Timed out while queued: false unless the flag has been set meanwhile.
                 WaitResult::TimedOut => return self.is_set(),
-                WaitResult::Skipped => {}
             }
         }
     }
