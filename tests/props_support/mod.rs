@@ -1,4 +1,5 @@
-//! Shared by `lock_props.rs` and `rlock_props.rs` (each includes it with `mod props_support;`).
+//! Shared by `lock_props.rs`, `rlock_props.rs`, `semaphore_props.rs` and `event_props.rs`
+//! (each includes it with `mod props_support;`).
 //!
 //! Two harnesses:
 //!
@@ -9,7 +10,8 @@
 //!   RLock ownership and a Lock released by another thread observable.
 //! * [`contend`] and [`Section`]: real threads that really contend, each running its own plan
 //!   of [`Entry`]s into a critical section that checks "never two holders" and does a
-//!   read-modify-write that loses updates without mutual exclusion.
+//!   read-modify-write that loses updates without mutual exclusion. [`together`] is the
+//!   same runner (start barrier, stuck-thread limit) for any shared target and any roles.
 //!
 //! Both turn a hang (an operation that blocks when it should not, a lost wake-up) into a test
 //! failure instead of a stuck test.
@@ -452,5 +454,40 @@ where
                 .sum()
         });
         section.report(&lock, acquired)
+    })
+}
+
+/// One real thread per role, all sharing `target` and started together by a barrier: each
+/// runs `worker(&target, role)`. Returns the target and every thread's result, in the order of
+/// `roles`. Fails on a stuck scenario, as [`within_limit`] does. The general form of
+/// [`contend`], for primitives that are not locks (semaphores, events) and for scenarios
+/// whose threads play different roles.
+#[allow(dead_code)] // only `semaphore_props.rs` and `event_props.rs` use it
+pub fn together<T, P, R, F>(what: &str, target: T, roles: Vec<P>, worker: F) -> (T, Vec<R>)
+where
+    T: Send + Sync + 'static,
+    P: Send + Sync + 'static,
+    R: Send + 'static,
+    F: Fn(&T, &P) -> R + Send + Sync + 'static,
+{
+    within_limit(what, move || {
+        let start = Barrier::new(roles.len());
+        let results = thread::scope(|scope| {
+            let workers: Vec<_> = roles
+                .iter()
+                .map(|role| {
+                    let (target, start, worker) = (&target, &start, &worker);
+                    scope.spawn(move || {
+                        start.wait();
+                        worker(target, role)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| worker.join().expect("a worker panicked"))
+                .collect()
+        });
+        (target, results)
     })
 }
