@@ -37,6 +37,8 @@ pub trait ConditionLock {
     /// for a [`Lock`], whether anyone holds it (a Lock has no owner; Python's `Condition`
     /// decides the same way).
     fn is_held(&self) -> bool;
+    /// Whether any thread holds the lock now.
+    fn is_locked(&self) -> bool;
     /// Releases every level the caller holds and returns how many, for
     /// [`restore`](ConditionLock::restore).
     ///
@@ -60,6 +62,9 @@ impl ConditionLock for Lock {
     fn is_held(&self) -> bool {
         self.locked()
     }
+    fn is_locked(&self) -> bool {
+        self.locked()
+    }
     fn release_all(&self) -> Result<usize, ReleaseError> {
         Lock::release(self).map(|()| 1)
     }
@@ -80,6 +85,9 @@ impl ConditionLock for RLock {
     }
     fn is_held(&self) -> bool {
         self.is_owned()
+    }
+    fn is_locked(&self) -> bool {
+        self.locked()
     }
     fn release_all(&self) -> Result<usize, ReleaseError> {
         self.release_all_levels()
@@ -103,6 +111,9 @@ macro_rules! forward_condition_lock {
             }
             fn is_held(&self) -> bool {
                 (**self).is_held()
+            }
+            fn is_locked(&self) -> bool {
+                (**self).is_locked()
             }
             fn release_all(&self) -> Result<usize, ReleaseError> {
                 (**self).release_all()
@@ -299,14 +310,18 @@ impl<L: ConditionLock> Condition<L> {
         timeout: Option<Duration>,
     ) -> Result<bool, ReleaseError> {
         let deadline = timeout.map_or(Deadline::never(), Deadline::after);
+        // As Python: a false predicate always leads to at least one wait (so an unheld lock
+        // is an error even with a zero timeout), and the deadline is checked between waits.
+        let mut waited = false;
         loop {
             if predicate() {
                 return Ok(true);
             }
-            if deadline.expired() {
+            if waited && deadline.expired() {
                 return Ok(false);
             }
             self.wait_until(&deadline)?;
+            waited = true;
         }
     }
 
@@ -366,18 +381,15 @@ impl<L: ConditionLock> Condition<L> {
         self.waiters.len()
     }
 
+    /// Ok if the caller may wait or notify; otherwise the error its release would give,
+    /// found by looking only (the lock is not touched).
     fn check_held(&self) -> Result<(), ReleaseError> {
         if self.lock.is_held() {
             Ok(())
+        } else if self.lock.is_locked() {
+            Err(ReleaseError::NotOwner)
         } else {
-            // Tell "nobody holds it" from "someone else does", as the lock's release would.
-            match self.lock.try_acquire() {
-                true => {
-                    let _ = self.lock.release();
-                    Err(ReleaseError::NotLocked)
-                }
-                false => Err(ReleaseError::NotOwner),
-            }
+            Err(ReleaseError::NotLocked)
         }
     }
 
@@ -396,7 +408,8 @@ impl<L: ConditionLock> Condition<L> {
             Some(Ok(levels)) => self.lock.restore(levels),
             Some(Err(refused)) => {
                 // Held a moment ago by this thread, so only a Lock released behind our back
-                // by another thread can get here.
+                // by another thread (a misuse) gets here. We were already queued, so this
+                // error comes only after a notify or the timeout; CPython raises at once.
                 return Err(refused);
             }
             // Timed out before it could link (a zero timeout): the lock was never released.
