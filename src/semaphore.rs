@@ -131,13 +131,13 @@ impl RawSemaphore {
         }
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
-            let permits = (state / PERMIT)
-                .checked_add(n)
-                .filter(|&permits| permits <= MAX_PERMITS)
-                .unwrap_or_else(|| panic!("semaphore value would pass the maximum, {MAX_PERMITS}"));
-            if permits > limit {
-                return Err(ReleaseError::TooManyReleases);
-            }
+            let permits = match (state / PERMIT).checked_add(n) {
+                Some(permits) if permits <= limit => permits,
+                // Past a bounded semaphore's limit: refused, however far past (Python's
+                // ValueError), never an overflow panic.
+                _ if limit < MAX_PERMITS => return Err(ReleaseError::TooManyReleases),
+                _ => panic!("semaphore value would pass the maximum, {MAX_PERMITS}"),
+            };
             // Release: what we did before releasing happens before the acquirer's Acquire.
             match self.state.compare_exchange_weak(
                 state,

@@ -588,3 +588,28 @@ mod bounded_semaphore {
 
     // test_repr: skipped, Rust has no repr (Debug is not Python's repr).
 }
+
+/// SEM-5: a bounded release that could not even be counted (past `MAX_PERMITS`) is refused
+/// like any release past the initial value, never an overflow panic.
+#[test]
+fn bounded_release_far_past_the_bound_is_refused() {
+    let sem = locksmith::BoundedSemaphore::new(1);
+    assert_eq!(
+        sem.release_n(locksmith::MAX_PERMITS),
+        Err(locksmith::ReleaseError::TooManyReleases)
+    );
+    assert_eq!(
+        sem.release_n(usize::MAX),
+        Err(locksmith::ReleaseError::TooManyReleases)
+    );
+    assert_eq!(sem.value(), 1);
+}
+
+/// SEM-2: an unbounded semaphore released past `MAX_PERMITS` panics with a clear message
+/// and never wraps.
+#[test]
+#[should_panic(expected = "semaphore value would pass the maximum")]
+fn unbounded_release_past_the_maximum_panics() {
+    let sem = locksmith::Semaphore::new(locksmith::MAX_PERMITS);
+    sem.release();
+}
