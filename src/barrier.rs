@@ -13,7 +13,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::error::BrokenBarrierError;
 use crate::lock::Lock;
-use crate::sync::{AtomicUsize, Deadline, Ordering, UnsafeCell};
+use crate::sync::{AtomicBool, AtomicUsize, Deadline, Ordering, UnsafeCell};
 use crate::wait::{WaitQueue, WaitResult};
 
 /// The round completed: every party arrived (and the action, if any, ran).
@@ -23,13 +23,9 @@ const TOKEN_BROKEN: usize = 1;
 
 /// The round's state, read and written only with `Barrier::lock` held.
 struct Round {
-    /// Parties that arrived in this round (Python's `_count`).
-    arrived: usize,
     /// Rounds ended so far, by release, break or reset; tells a waiter whether its round is
     /// still the current one.
     generation: u64,
-    /// Broken until `reset`.
-    broken: bool,
 }
 
 type Action = Box<dyn Fn() + Send + Sync>;
@@ -60,6 +56,12 @@ pub struct Barrier {
     default_timeout: Option<Duration>,
     lock: Lock,
     round: UnsafeCell<Round>,
+    /// Parties that arrived in this round (Python's `_count`), and whether the barrier is
+    /// broken until `reset`. Written only with `lock` held; atomics so that `n_waiting` and
+    /// `broken` read them without the lock, which the action runs under (Python reads them
+    /// without a lock too).
+    arrived: AtomicUsize,
+    broken: AtomicBool,
     waiters: WaitQueue,
     /// Parties of the current round that timed out and left the queue, recorded under the
     /// queue's lock so the round's ender sees them.
@@ -155,11 +157,9 @@ impl Barrier {
             action,
             default_timeout,
             lock: Lock::new(),
-            round: UnsafeCell::new(Round {
-                arrived: 0,
-                generation: 0,
-                broken: false,
-            }),
+            round: UnsafeCell::new(Round { generation: 0 }),
+            arrived: AtomicUsize::new(0),
+            broken: AtomicBool::new(false),
             waiters: WaitQueue::new(),
             timed_out: AtomicUsize::new(0),
         }
@@ -229,7 +229,8 @@ impl Barrier {
         let _held = self.lock.lock();
         self.with_round(|round| {
             self.end_round(round, TOKEN_BROKEN);
-            round.broken = false;
+            // Relaxed: written under `lock`, which orders it for every other writer.
+            self.broken.store(false, Ordering::Relaxed);
         });
     }
 
@@ -250,8 +251,8 @@ impl Barrier {
     /// assert_eq!(locksmith::Barrier::new(2).n_waiting(), 0);
     /// ```
     pub fn n_waiting(&self) -> usize {
-        let _held = self.lock.lock();
-        self.with_round(|round| round.arrived)
+        // Relaxed: a snapshot; written only under `lock`.
+        self.arrived.load(Ordering::Relaxed)
     }
 
     /// Whether the barrier is broken. Python: `barrier.broken`.
@@ -261,8 +262,8 @@ impl Barrier {
     /// assert!(!locksmith::Barrier::new(2).broken());
     /// ```
     pub fn broken(&self) -> bool {
-        let _held = self.lock.lock();
-        self.with_round(|round| round.broken)
+        // Relaxed: a snapshot; written only under `lock`.
+        self.broken.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on the round. The caller must hold `self.lock`.
@@ -284,13 +285,16 @@ impl Barrier {
             if self.timed_out.swap(0, Ordering::Relaxed) > 0 {
                 sent = TOKEN_BROKEN;
             }
+            // Before any token is published: the token's Release/Acquire carries these to
+            // every released party, so none sees the old round's count. Relaxed (both):
+            // written under `lock`; other readers take snapshots.
+            self.arrived.store(0, Ordering::Relaxed);
+            if sent == TOKEN_BROKEN {
+                self.broken.store(true, Ordering::Relaxed);
+            }
             sent
         });
-        round.arrived = 0;
         round.generation += 1;
-        if sent == TOKEN_BROKEN {
-            round.broken = true;
-        }
         sent
     }
 
@@ -302,11 +306,12 @@ impl Barrier {
         self.lock.acquire();
         let (index, generation) = self
             .with_round(|round| {
-                if round.broken {
+                // Relaxed: `lock` orders every write to these fields.
+                if self.broken.load(Ordering::Relaxed) {
                     return Err(BrokenBarrierError);
                 }
-                round.arrived += 1;
-                Ok((round.arrived - 1, round.generation))
+                let index = self.arrived.fetch_add(1, Ordering::Relaxed);
+                Ok((index, round.generation))
             })
             .inspect_err(|_| {
                 let _ = self.lock.release();

@@ -566,3 +566,24 @@ fn test_single_thread() {
 }
 
 // test_repr: skipped, Rust has no repr (Debug is not Python's repr).
+
+/// BARRIER-2: the action may read the barrier's state (`n_waiting`, `broken`, `Debug`) as
+/// Python's may; it runs under the barrier's lock, so these must not take it.
+#[test]
+fn action_may_query_the_barrier() {
+    use std::sync::{Arc, Mutex, OnceLock};
+    let slot: Arc<OnceLock<Arc<locksmith::Barrier>>> = Arc::new(OnceLock::new());
+    let seen = Arc::new(Mutex::new(None));
+    let barrier = {
+        let (slot, seen) = (Arc::clone(&slot), Arc::clone(&seen));
+        Arc::new(locksmith::Barrier::with_action(1, move || {
+            let b = slot.get().unwrap();
+            *seen.lock().unwrap() = Some((b.n_waiting(), b.broken(), format!("{b:?}")));
+        }))
+    };
+    assert!(slot.set(Arc::clone(&barrier)).is_ok());
+    assert_eq!(barrier.wait(), Ok(0));
+    let (n_waiting, broken, debug) = seen.lock().unwrap().take().unwrap();
+    assert_eq!((n_waiting, broken), (1, false));
+    assert!(debug.contains("parties: 1"), "{debug}");
+}
