@@ -36,6 +36,7 @@ mod condition;
 mod error;
 mod event;
 mod lock;
+pub mod queue;
 mod rlock;
 mod semaphore;
 mod sync;

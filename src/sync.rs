@@ -75,6 +75,24 @@ impl SpinWait {
     pub(crate) fn spin(&mut self) -> bool {
         false
     }
+
+    /// Waits a moment for another thread that is in the middle of a few-instruction step
+    /// (a queue slot claimed but not yet filled): spins while spinning pays, then yields on
+    /// every call, because that thread may have been descheduled mid-step.
+    #[cfg(not(loom))]
+    #[inline]
+    pub(crate) fn snooze(&mut self) {
+        if !self.spin() {
+            yield_now();
+        }
+    }
+
+    /// Under loom: yield, so the model runs the thread we wait for.
+    #[cfg(loom)]
+    #[inline]
+    pub(crate) fn snooze(&mut self) {
+        loom::thread::yield_now();
+    }
 }
 
 #[cfg(not(loom))]
@@ -83,7 +101,7 @@ mod imp {
     use std::time::{Duration, Instant};
 
     pub(crate) use std::hint::spin_loop;
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
     pub(crate) use std::thread::yield_now;
 
     /// A lock held for a handful of instructions at a time (the wait core's list edits), so
@@ -248,7 +266,10 @@ mod imp {
     use std::time::Duration;
 
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    // loom models a SeqCst fence as a full synchronisation point (stronger than C++), which
+    // is sound for the one pattern we use it for: two threads that each write, fence, then
+    // read the other's word (see `queue::blocking::Waiters`).
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 
     /// Under loom the spin lock is loom's modelled mutex. A spin lock under loom lets two
     /// spinners yield to each other forever while the preempted holder waits (an unfair

@@ -1,0 +1,326 @@
+//! What every queue shares: the blocking put and get on top of a non-blocking store, the
+//! count of unfinished tasks behind `task_done`/`join`, and shutdown.
+//!
+//! A store ([`Store`]) only ever tries: push if there is room, pop if there is an item. The
+//! waiting is here, once, for all four queues: a thread that found the store full (or empty)
+//! spins briefly, then parks in the putters' (or getters') [`Waiters`]; whoever changes the
+//! store wakes one thread from the other side.
+//!
+//! The handshake between a parking thread and a waker is the only subtle part. The store's
+//! state and the "someone may be parked" mark are two different words, so the usual
+//! one-word protocol of the other primitives does not apply. Each side writes its own word,
+//! issues a `SeqCst` fence, then reads the other's (the classic store-buffering pattern):
+//!
+//! | parking getter                         | putter                                   |
+//! |----------------------------------------|------------------------------------------|
+//! | `maybe_parked = true` (list lock held) | push the item into the store              |
+//! | `fence(SeqCst)`                        | `fence(SeqCst)`                          |
+//! | store has an item? then do not park    | `maybe_parked`? then wake one            |
+//!
+//! The two fences are ordered one way or the other, and whichever comes second sees the
+//! first thread's write: the getter sees the item, or the putter sees the mark. Both may
+//! happen (a harmless extra look at the queue); neither missing is what the fences rule out.
+
+use crate::queue::{GetError, PutError, TaskDoneError};
+use crate::sync::{AtomicBool, AtomicUsize, Deadline, Ordering, SpinWait, fence};
+use crate::wait::{WaitQueue, WaitResult};
+
+/// What a woken thread is told: the store changed, try again. Nothing is handed over: a
+/// thread that never parked may take the item (or the room) first.
+const TOKEN_RETRY: usize = 0;
+
+/// Where a queue keeps its items: a ring (the bounded FIFO) or a lock and a container.
+/// Every method tries once and never waits.
+pub(crate) trait Store {
+    type Item;
+
+    /// Adds `item` unless the store is shut down or full (checked in that order, as
+    /// Python's `put` does). `accepted` runs once the item is committed and before any
+    /// getter can take it out.
+    fn try_push(
+        &self,
+        item: Self::Item,
+        accepted: impl FnOnce(),
+    ) -> Result<(), PutError<Self::Item>>;
+
+    /// Takes the next item out. `Err(ShutDown)` only once shut down and empty.
+    fn try_pop(&self) -> Result<Self::Item, GetError>;
+
+    /// Whether a getter should look again rather than park: an item is there (or about to
+    /// be), or the store is shut down. A snapshot, read after the waiter's fence.
+    fn can_pop(&self) -> bool;
+
+    /// Whether a putter should look again rather than park: there is room, or the store is
+    /// shut down.
+    fn can_push(&self) -> bool;
+
+    /// Refuses every later push. Idempotent.
+    fn shut_down(&self);
+
+    fn is_shut_down(&self) -> bool;
+
+    /// How many items are in the store now; a snapshot.
+    fn len(&self) -> usize;
+
+    /// The bound; 0 for unbounded.
+    fn maxsize(&self) -> usize;
+}
+
+/// Threads parked until something changes, plus the mark that tells a waker whether it
+/// needs to look at them at all.
+#[derive(Debug)]
+pub(crate) struct Waiters {
+    queue: WaitQueue,
+    /// A thread may be parked in `queue`. Written only under the queue's list lock: set by a
+    /// thread about to park, cleared by whoever leaves the queue empty. Stale `true` costs a
+    /// waker one look at an empty list; `false` while someone is parked is what the fences
+    /// (module docs) rule out.
+    maybe_parked: AtomicBool,
+}
+
+impl Waiters {
+    pub(crate) fn new() -> Self {
+        Waiters {
+            queue: WaitQueue::new(),
+            maybe_parked: AtomicBool::new(false),
+        }
+    }
+
+    /// Parks until woken, or `deadline`, unless `ready()` says the awaited change already
+    /// happened. Returns how the wait ended; on `Woken` or `Skipped` the caller tries again.
+    pub(crate) fn wait(&self, deadline: &Deadline, ready: impl FnOnce() -> bool) -> WaitResult {
+        self.queue.wait(
+            deadline,
+            || {
+                // Relaxed: the fence below orders it, and only the list lock's holders write.
+                self.maybe_parked.store(true, Ordering::Relaxed);
+                // SeqCst fence: the parking half of the store-buffering handshake (module
+                // docs). After it, `ready` sees any change whose maker did not see our mark.
+                fence(Ordering::SeqCst);
+                !ready()
+            },
+            |now_empty| {
+                if now_empty {
+                    // Relaxed: under the list lock, which the next writer takes.
+                    self.maybe_parked.store(false, Ordering::Relaxed);
+                }
+            },
+        )
+    }
+
+    /// Wakes one parked thread, if any. Call after making the change it waits for.
+    #[inline]
+    pub(crate) fn notify_one(&self) {
+        self.notify(1);
+    }
+
+    /// Wakes every parked thread.
+    pub(crate) fn notify_all(&self) {
+        self.notify(usize::MAX);
+    }
+
+    #[inline]
+    fn notify(&self, max: usize) {
+        // SeqCst fence: the waking half of the handshake (module docs). Either we see the
+        // mark of a thread about to park, or that thread's check sees our change.
+        fence(Ordering::SeqCst);
+        // Relaxed: ordered by the fence; a stale `true` only costs a look.
+        if self.maybe_parked.load(Ordering::Relaxed) {
+            self.wake(max);
+        }
+    }
+
+    #[cold]
+    fn wake(&self, max: usize) {
+        self.queue.wake(max, |woke| {
+            if !woke.more {
+                // Relaxed: under the list lock.
+                self.maybe_parked.store(false, Ordering::Relaxed);
+            }
+            TOKEN_RETRY
+        });
+    }
+
+    /// How many threads are parked now; for tests.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+/// Python's `unfinished_tasks` and `all_tasks_done`: the count of items put and not yet
+/// marked done, and the threads in `join` waiting for it to reach zero.
+#[derive(Debug)]
+pub(crate) struct Tasks {
+    unfinished: AtomicUsize,
+    joiners: Waiters,
+}
+
+impl Tasks {
+    pub(crate) fn new() -> Self {
+        Tasks {
+            unfinished: AtomicUsize::new(0),
+            joiners: Waiters::new(),
+        }
+    }
+
+    /// One more item put. Runs before the item can be taken out, so its `task_done` always
+    /// finds it counted.
+    #[inline]
+    pub(crate) fn add(&self) {
+        // Relaxed: the item's publication (a Release after this, in the same thread) carries
+        // the increment to whoever takes the item, and so to its `task_done`. The increment
+        // cannot overflow in practice: it would take usize::MAX items put and not done.
+        self.unfinished.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Python's `task_done`.
+    pub(crate) fn done(&self) -> Result<(), TaskDoneError> {
+        // Release: the caller's work on the task happens before a `join` that sees the count
+        // drop (its Acquire load). Relaxed on failure: nothing changes.
+        let previous = self
+            .unfinished
+            .fetch_update(Ordering::Release, Ordering::Relaxed, |n| n.checked_sub(1))
+            .map_err(|_| TaskDoneError)?;
+        if previous == 1 {
+            self.joiners.notify_all();
+        }
+        Ok(())
+    }
+
+    /// One item thrown away by `shutdown(immediate)`: done, but never below zero (an item
+    /// may already have been marked done by a `task_done` the count cannot tell apart).
+    fn drained(&self) {
+        // Release: as in `done`.
+        let previous = self
+            .unfinished
+            .fetch_update(Ordering::Release, Ordering::Relaxed, |n| n.checked_sub(1));
+        if previous == Ok(1) {
+            self.joiners.notify_all();
+        }
+    }
+
+    /// Python's `join`: returns once the count is zero.
+    pub(crate) fn join(&self) {
+        // Acquire: pairs with the Release of the `task_done` that brought the count to zero,
+        // so the work on every task happens before `join` returns.
+        while self.unfinished.load(Ordering::Acquire) != 0 {
+            self.joiners.wait(&Deadline::never(), || {
+                self.unfinished.load(Ordering::Relaxed) == 0
+            });
+        }
+    }
+
+    pub(crate) fn unfinished(&self) -> usize {
+        self.unfinished.load(Ordering::Relaxed)
+    }
+}
+
+/// A store plus its waiting threads and task count: everything a Python queue is.
+#[derive(Debug)]
+pub(crate) struct Core<S> {
+    pub(crate) store: S,
+    getters: Waiters,
+    putters: Waiters,
+    pub(crate) tasks: Tasks,
+}
+
+impl<S: Store> Core<S> {
+    pub(crate) fn new(store: S) -> Self {
+        Core {
+            store,
+            getters: Waiters::new(),
+            putters: Waiters::new(),
+            tasks: Tasks::new(),
+        }
+    }
+
+    /// `put(block=False)`.
+    #[inline]
+    pub(crate) fn try_put(&self, item: S::Item) -> Result<(), PutError<S::Item>> {
+        self.store.try_push(item, || self.tasks.add())?;
+        self.getters.notify_one();
+        Ok(())
+    }
+
+    /// A put that counts no task: `SimpleQueue` has no `task_done`.
+    pub(crate) fn try_put_untracked(&self, item: S::Item) -> Result<(), PutError<S::Item>> {
+        self.store.try_push(item, || {})?;
+        self.getters.notify_one();
+        Ok(())
+    }
+
+    /// `put(timeout=...)`, or `put()` with a deadline that never passes.
+    pub(crate) fn put(
+        &self,
+        mut item: S::Item,
+        deadline: &Deadline,
+    ) -> Result<(), PutError<S::Item>> {
+        let mut spin = SpinWait::new();
+        loop {
+            match self.try_put(item) {
+                Err(PutError::Full(back)) => item = back,
+                done => return done,
+            }
+            if spin.spin() {
+                continue;
+            }
+            if self.putters.wait(deadline, || self.store.can_push()) == WaitResult::TimedOut {
+                return Err(PutError::Full(item));
+            }
+        }
+    }
+
+    /// `get(block=False)`.
+    #[inline]
+    pub(crate) fn try_get(&self) -> Result<S::Item, GetError> {
+        let item = self.store.try_pop()?;
+        // An unbounded store never has putters waiting.
+        if self.store.maxsize() != 0 {
+            self.putters.notify_one();
+        }
+        Ok(item)
+    }
+
+    /// `get(timeout=...)`, or `get()` with a deadline that never passes.
+    pub(crate) fn get(&self, deadline: &Deadline) -> Result<S::Item, GetError> {
+        let mut spin = SpinWait::new();
+        loop {
+            match self.try_get() {
+                Err(GetError::Empty) => {}
+                done => return done,
+            }
+            if spin.spin() {
+                continue;
+            }
+            if self.getters.wait(deadline, || self.store.can_pop()) == WaitResult::TimedOut {
+                return Err(GetError::Empty);
+            }
+        }
+    }
+
+    /// Python 3.13's `shutdown(immediate)`.
+    pub(crate) fn shutdown(&self, immediate: bool) {
+        self.store.shut_down();
+        if immediate {
+            // Each item is dropped here, as soon as it is out. A getter racing with us may
+            // take some of them first; either way each item leaves exactly once.
+            while let Ok(item) = self.store.try_pop() {
+                drop(item);
+                self.tasks.drained();
+            }
+        }
+        // Every blocked getter and putter re-checks: putters fail, getters drain what is
+        // left and then fail.
+        self.getters.notify_all();
+        self.putters.notify_all();
+    }
+
+    /// How many threads are parked in get, put and join now; for tests.
+    pub(crate) fn parked(&self) -> (usize, usize, usize) {
+        (
+            self.getters.len(),
+            self.putters.len(),
+            self.tasks.joiners.len(),
+        )
+    }
+}

@@ -1,0 +1,301 @@
+//! The bounded FIFO store: a ring of slots, each with a stamp that says whose turn it is.
+//!
+//! Putters claim positions by advancing `tail`, getters by advancing `head`; neither takes a
+//! lock. A position is a lap number and a slot index packed in one word. A slot's stamp
+//! says which position may use it next:
+//!
+//! | slot stamp            | meaning                                                     |
+//! |-----------------------|-------------------------------------------------------------|
+//! | `position`            | empty: the putter at `position` may fill it                  |
+//! | `position + 1`        | full: holds the item put at `position`, for the getter there |
+//! | `position + ONE_LAP`  | emptied by that getter: free for the putter one lap later    |
+//!
+//! A putter at `tail` whose slot stamp equals `tail` claims the position with one
+//! compare-exchange on `tail`, writes the item, and publishes it by storing `tail + 1` in the
+//! stamp. A getter at `head` whose slot stamp equals `head + 1` claims it the same way on
+//! `head`, moves the item out, and frees the slot for the next lap. Between the claim and the
+//! stamp store the slot belongs to the claimer alone; a thread that meets a slot in that
+//! window waits for it (a few instructions, unless the claimer was descheduled), so the
+//! queue is never reported empty while an item that was put before the check is in flight.
+//!
+//! Shutdown sets the `SHUT` bit in `tail`: every later claim by a putter fails on it, and a
+//! getter that finds the ring empty reports "shut down" instead of "empty".
+
+use core::mem::MaybeUninit;
+
+use crate::queue::blocking::Store;
+use crate::queue::{GetError, PutError};
+use crate::sync::{AtomicUsize, Ordering, SpinWait, UnsafeCell, fence};
+
+/// Keeps a hot atomic on a cache line of its own, so putters (on `tail`) and getters (on
+/// `head`) do not slow each other down by sharing one. 128 bytes: adjacent-line prefetch
+/// on x86 pairs 64-byte lines.
+#[derive(Debug)]
+#[repr(align(128))]
+struct CachePadded<T>(T);
+
+impl<T> core::ops::Deref for CachePadded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+struct Slot<T> {
+    /// Which position may use the slot next (module docs).
+    stamp: AtomicUsize,
+    /// The item, present while the stamp says full.
+    item: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// A bounded, lock-free FIFO ring (module docs).
+pub(crate) struct Ring<T> {
+    /// The next position to take from. Never carries `shut`.
+    head: CachePadded<AtomicUsize>,
+    /// The next position to fill, plus the `shut` bit.
+    tail: CachePadded<AtomicUsize>,
+    slots: Box<[Slot<T>]>,
+    /// Set in `tail` once the queue is shut down: a power of two above every slot index.
+    shut: usize,
+    /// Adding it to a position moves to the same slot one lap later.
+    one_lap: usize,
+}
+
+// SAFETY: items move between threads through the ring (so `T: Send` is needed), and a slot's
+// item is only touched by the one thread that claimed its position (module docs), with the
+// stamp's Release/Acquire publishing it to the next; no `&T` is ever shared.
+unsafe impl<T: Send> Send for Ring<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Ring<T> {}
+
+/// The most memory a ring may take. A `Queue` whose bound needs more uses the locked store,
+/// which grows as items arrive, instead (Python users size queues freely: a maxsize of a
+/// million should not allocate a million slots up front).
+const MAX_RING_BYTES: usize = 1 << 22;
+
+impl<T> Ring<T> {
+    /// Whether a ring of `capacity` slots is worth allocating up front.
+    pub(crate) fn fits(capacity: usize) -> bool {
+        capacity > 0
+            && capacity
+                .checked_mul(core::mem::size_of::<Slot<T>>())
+                .is_some_and(|bytes| bytes <= MAX_RING_BYTES)
+    }
+
+    /// A ring of `capacity` slots, allocated here once. `capacity` must be at least 1.
+    pub(crate) fn new(capacity: usize) -> Self {
+        assert!(capacity > 0, "a ring needs at least one slot");
+        let shut = (capacity + 1).next_power_of_two();
+        let slots = (0..capacity)
+            .map(|index| Slot {
+                // Slot `index` is first used by position `index` of lap 0.
+                stamp: AtomicUsize::new(index),
+                item: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+            .collect();
+        Ring {
+            head: CachePadded(AtomicUsize::new(0)),
+            tail: CachePadded(AtomicUsize::new(0)),
+            slots,
+            shut,
+            one_lap: shut << 1,
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The slot index of a position.
+    #[inline]
+    fn index(&self, position: usize) -> usize {
+        position & (self.shut - 1)
+    }
+
+    /// The position after `position`: the next slot, or slot 0 of the next lap.
+    #[inline]
+    fn next(&self, position: usize) -> usize {
+        if self.index(position) + 1 < self.capacity() {
+            position + 1
+        } else {
+            (position & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+}
+
+impl<T> Store for Ring<T> {
+    type Item = T;
+
+    #[inline]
+    fn try_push(&self, item: T, accepted: impl FnOnce()) -> Result<(), PutError<T>> {
+        let mut spin = SpinWait::new();
+        // Relaxed: a stale position only fails the claim below, which reloads.
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & self.shut != 0 {
+                return Err(PutError::ShutDown(item));
+            }
+            let slot = &self.slots[self.index(tail)];
+            // Acquire: pairs with the Release of the getter that emptied the slot, so its move
+            // out of the slot happens before our write into it.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                // Relaxed: the claim only needs the compare-exchange's atomicity (one winner per
+                // position); the item is published through the stamp, not through `tail`.
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    self.next(tail),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        accepted();
+                        // SAFETY: winning the claim on `tail` makes this slot ours until the
+                        // stamp store below, and the stamp said it was empty.
+                        slot.item.with_mut(|cell| unsafe { (*cell).write(item) });
+                        // Release: publishes the item (and `accepted`'s effects) to the getter
+                        // that Acquire-loads this stamp.
+                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                        return Ok(());
+                    }
+                    Err(current) => {
+                        tail = current;
+                        spin.snooze();
+                    }
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+                // The slot still holds last lap's item. Full, unless its getter has claimed
+                // it and is moving it out.
+                // SeqCst fence: do not judge "full" on a `head` older than the stamp we read.
+                fence(Ordering::SeqCst);
+                // Relaxed: ordered by the fence.
+                let head = self.head.load(Ordering::Relaxed);
+                if head.wrapping_add(self.one_lap) == tail {
+                    return Err(PutError::Full(item));
+                }
+                spin.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+            } else {
+                // Another putter claimed this position and the ring moved on: catch up.
+                spin.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    #[inline]
+    fn try_pop(&self) -> Result<T, GetError> {
+        let mut spin = SpinWait::new();
+        // Relaxed: as in `try_push`.
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let slot = &self.slots[self.index(head)];
+            // Acquire: pairs with the putter's Release stamp store, so the item it wrote is
+            // visible before we move it out.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == head.wrapping_add(1) {
+                // Relaxed: one winner per position is all the claim needs, as in `try_push`.
+                match self.head.compare_exchange_weak(
+                    head,
+                    self.next(head),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: winning the claim makes the slot ours until the stamp store
+                        // below, and the stamp said it holds an initialised item, which we move
+                        // out exactly once.
+                        let item = slot
+                            .item
+                            .with_mut(|cell| unsafe { (*cell).assume_init_read() });
+                        // Release: our move out happens before the next lap's putter writes.
+                        slot.stamp
+                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        return Ok(item);
+                    }
+                    Err(current) => {
+                        head = current;
+                        spin.snooze();
+                    }
+                }
+            } else if stamp == head {
+                // The slot is empty. The ring is empty, unless a putter has claimed this
+                // position and is still writing.
+                // SeqCst fence: do not judge "empty" on a `tail` older than the stamp we read.
+                fence(Ordering::SeqCst);
+                // Relaxed: ordered by the fence.
+                let tail = self.tail.load(Ordering::Relaxed);
+                if tail & !self.shut == head {
+                    return Err(if tail & self.shut != 0 {
+                        GetError::ShutDown
+                    } else {
+                        GetError::Empty
+                    });
+                }
+                spin.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            } else {
+                // Another getter took this position and the ring moved on: catch up.
+                spin.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn can_pop(&self) -> bool {
+        // Relaxed: read after the waiter's fence, which orders them (`blocking` module docs).
+        let tail = self.tail.load(Ordering::Relaxed);
+        tail & self.shut != 0 || tail != self.head.load(Ordering::Relaxed)
+    }
+
+    fn can_push(&self) -> bool {
+        // Relaxed: as in `can_pop`.
+        let tail = self.tail.load(Ordering::Relaxed);
+        tail & self.shut != 0
+            || self.head.load(Ordering::Relaxed).wrapping_add(self.one_lap) != tail
+    }
+
+    fn shut_down(&self) {
+        // Relaxed: the bit only has to be in `tail` before any later claim, which the RMW's
+        // atomicity gives; the wake-ups that follow carry their own fences.
+        self.tail.fetch_or(self.shut, Ordering::Relaxed);
+    }
+
+    fn is_shut_down(&self) -> bool {
+        // Relaxed: a snapshot.
+        self.tail.load(Ordering::Relaxed) & self.shut != 0
+    }
+
+    fn len(&self) -> usize {
+        loop {
+            // Relaxed: a snapshot; reading `tail` twice makes `head` and `tail` a pair that
+            // existed together (`tail` did not move while we read `head`).
+            let tail = self.tail.load(Ordering::Relaxed) & !self.shut;
+            let head = self.head.load(Ordering::Relaxed);
+            if self.tail.load(Ordering::Relaxed) & !self.shut != tail {
+                continue;
+            }
+            let (head_index, tail_index) = (self.index(head), self.index(tail));
+            return if head_index < tail_index {
+                tail_index - head_index
+            } else if head_index > tail_index {
+                self.capacity() - head_index + tail_index
+            } else if tail == head {
+                0
+            } else {
+                self.capacity()
+            };
+        }
+    }
+
+    fn maxsize(&self) -> usize {
+        self.capacity()
+    }
+}
+
+impl<T> Drop for Ring<T> {
+    fn drop(&mut self) {
+        // Nobody else can reach the ring now; take out and drop what is left.
+        while self.try_pop().is_ok() {}
+    }
+}
