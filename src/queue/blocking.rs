@@ -54,8 +54,11 @@ pub(crate) trait Store {
     /// shut down.
     fn can_push(&self) -> bool;
 
-    /// Refuses every later push. Idempotent.
-    fn shut_down(&self);
+    /// Refuses every later push (idempotent). With `immediate`, also makes every later pop
+    /// fail and hands each item left to `discard`: Python's `shutdown(immediate=True)`,
+    /// which does all of it under the queue's mutex, so nobody who has seen `is_shutdown`
+    /// can still get an item.
+    fn shut_down(&self, immediate: bool, discard: impl FnMut(Self::Item));
 
     fn is_shut_down(&self) -> bool;
 
@@ -300,15 +303,11 @@ impl<S: Store> Core<S> {
 
     /// Python 3.13's `shutdown(immediate)`.
     pub(crate) fn shutdown(&self, immediate: bool) {
-        self.store.shut_down();
-        if immediate {
-            // Each item is dropped here, as soon as it is out. A getter racing with us may
-            // take some of them first; either way each item leaves exactly once.
-            while let Ok(item) = self.store.try_pop() {
-                drop(item);
-                self.tasks.drained();
-            }
-        }
+        self.store.shut_down(immediate, |item| {
+            // Dropped here, as soon as it is out, and counted as done.
+            drop(item);
+            self.tasks.drained();
+        });
         // Every blocked getter and putter re-checks: putters fail, getters drain what is
         // left and then fail.
         self.getters.notify_all();

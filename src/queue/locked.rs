@@ -172,9 +172,23 @@ impl<C: Container> Store for Locked<C> {
             || self.shut.load(Ordering::Relaxed)
     }
 
-    fn shut_down(&self) {
-        // Relaxed: under the lock, whose release publishes it.
-        self.with_items(|_| self.shut.store(true, Ordering::Relaxed));
+    fn shut_down(&self, immediate: bool, mut discard: impl FnMut(C::Item)) {
+        let left = self.with_items(|items| {
+            // Relaxed: under the lock, whose release publishes them.
+            self.shut.store(true, Ordering::Relaxed);
+            if !immediate {
+                return None;
+            }
+            self.len.store(0, Ordering::Relaxed);
+            Some(core::mem::replace(items, C::with_capacity(0)))
+        });
+        // The items are out of the queue already; drop them after releasing the lock, so an
+        // item's `Drop` that uses the queue cannot deadlock on it.
+        if let Some(mut left) = left {
+            while let Some(item) = left.pop() {
+                discard(item);
+            }
+        }
     }
 
     fn is_shut_down(&self) -> bool {

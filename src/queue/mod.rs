@@ -110,10 +110,10 @@ impl<T> Store for FifoStore<T> {
         }
     }
 
-    fn shut_down(&self) {
+    fn shut_down(&self, immediate: bool, discard: impl FnMut(T)) {
         match self {
-            FifoStore::Ring(ring) => ring.shut_down(),
-            FifoStore::Locked(locked) => locked.shut_down(),
+            FifoStore::Ring(ring) => ring.shut_down(immediate, discard),
+            FifoStore::Locked(locked) => locked.shut_down(immediate, discard),
         }
     }
 

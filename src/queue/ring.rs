@@ -18,8 +18,11 @@
 //! window waits for it (a few instructions, unless the claimer was descheduled), so the
 //! queue is never reported empty while an item that was put before the check is in flight.
 //!
-//! Shutdown sets the `SHUT` bit in `tail`: every later claim by a putter fails on it, and a
-//! getter that finds the ring empty reports "shut down" instead of "empty".
+//! Shutdown sets the `shut` bit in `tail`: every later claim by a putter fails on it, and a
+//! getter that finds the ring empty reports "shut down" instead of "empty". An immediate
+//! shutdown first sets the same bit in `head`: every later claim by a getter fails on it, so
+//! from then on only the shutdown's own drain takes items out. `head`'s bit goes first so
+//! that whoever sees `is_shutdown()` (the bit in `tail`) also finds gets refused.
 
 use core::mem::MaybeUninit;
 
@@ -50,7 +53,7 @@ struct Slot<T> {
 
 /// A bounded, lock-free FIFO ring (module docs).
 pub(crate) struct Ring<T> {
-    /// The next position to take from. Never carries `shut`.
+    /// The next position to take from, plus the `shut` bit once an immediate shutdown began.
     head: CachePadded<AtomicUsize>,
     /// The next position to fill, plus the `shut` bit.
     tail: CachePadded<AtomicUsize>,
@@ -185,67 +188,13 @@ impl<T> Store for Ring<T> {
 
     #[inline]
     fn try_pop(&self) -> Result<T, GetError> {
-        let mut spin = SpinWait::new();
-        // Relaxed: as in `try_push`.
-        let mut head = self.head.load(Ordering::Relaxed);
-        loop {
-            let slot = &self.slots[self.index(head)];
-            // Acquire: pairs with the putter's Release stamp store, so the item it wrote is
-            // visible before we move it out.
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == head.wrapping_add(1) {
-                // Relaxed: one winner per position is all the claim needs, as in `try_push`.
-                match self.head.compare_exchange_weak(
-                    head,
-                    self.next(head),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: winning the claim makes the slot ours until the stamp store
-                        // below, and the stamp said it holds an initialised item, which we move
-                        // out exactly once.
-                        let item = slot
-                            .item
-                            .with_mut(|cell| unsafe { (*cell).assume_init_read() });
-                        // Release: our move out happens before the next lap's putter writes.
-                        slot.stamp
-                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
-                        return Ok(item);
-                    }
-                    Err(current) => {
-                        head = current;
-                        spin.snooze();
-                    }
-                }
-            } else if stamp == head {
-                // The slot is empty. The ring is empty, unless a putter has claimed this
-                // position and is still writing.
-                // SeqCst fence: do not judge "empty" on a `tail` older than the stamp we read.
-                fence(Ordering::SeqCst);
-                // Relaxed: ordered by the fence.
-                let tail = self.tail.load(Ordering::Relaxed);
-                if tail & !self.shut == head {
-                    return Err(if tail & self.shut != 0 {
-                        GetError::ShutDown
-                    } else {
-                        GetError::Empty
-                    });
-                }
-                spin.snooze();
-                head = self.head.load(Ordering::Relaxed);
-            } else {
-                // Another getter took this position and the ring moved on: catch up.
-                spin.snooze();
-                head = self.head.load(Ordering::Relaxed);
-            }
-        }
+        self.pop(false)
     }
 
     fn can_pop(&self) -> bool {
         // Relaxed: read after the waiter's fence, which orders them (`blocking` module docs).
-        let tail = self.tail.load(Ordering::Relaxed);
-        tail & self.shut != 0 || tail != self.head.load(Ordering::Relaxed)
+        // A `shut` bit in either word makes `tail != head`.
+        self.tail.load(Ordering::Relaxed) != self.head.load(Ordering::Relaxed)
     }
 
     fn can_push(&self) -> bool {
@@ -255,15 +204,27 @@ impl<T> Store for Ring<T> {
             || self.head.load(Ordering::Relaxed).wrapping_add(self.one_lap) != tail
     }
 
-    fn shut_down(&self) {
-        // Relaxed: the bit only has to be in `tail` before any later claim, which the RMW's
-        // atomicity gives; the wake-ups that follow carry their own fences.
-        self.tail.fetch_or(self.shut, Ordering::Relaxed);
+    fn shut_down(&self, immediate: bool, mut discard: impl FnMut(T)) {
+        if immediate {
+            // Relaxed: the RMW's atomicity puts the bit before every later claim on `head`;
+            // the Release below carries it to whoever sees the bit in `tail`.
+            self.head.fetch_or(self.shut, Ordering::Relaxed);
+        }
+        // Release: pairs with `is_shut_down`'s Acquire, so a thread that sees the queue shut
+        // down also sees `head`'s bit (its gets are refused) (module docs).
+        self.tail.fetch_or(self.shut, Ordering::Release);
+        if immediate {
+            // Putters that claimed a position before the bit are still writing; `pop` waits
+            // for each, so nothing put before the shutdown is left behind.
+            while let Ok(item) = self.pop(true) {
+                discard(item);
+            }
+        }
     }
 
     fn is_shut_down(&self) -> bool {
-        // Relaxed: a snapshot.
-        self.tail.load(Ordering::Relaxed) & self.shut != 0
+        // Acquire: pairs with `shut_down`'s Release (see there).
+        self.tail.load(Ordering::Acquire) & self.shut != 0
     }
 
     fn len(&self) -> usize {
@@ -274,6 +235,10 @@ impl<T> Store for Ring<T> {
             let head = self.head.load(Ordering::Relaxed);
             if self.tail.load(Ordering::Relaxed) & !self.shut != tail {
                 continue;
+            }
+            if head & self.shut != 0 {
+                // An immediate shutdown is draining: what is left is as good as gone.
+                return 0;
             }
             let (head_index, tail_index) = (self.index(head), self.index(tail));
             return if head_index < tail_index {
@@ -293,9 +258,81 @@ impl<T> Store for Ring<T> {
     }
 }
 
+impl<T> Ring<T> {
+    /// Takes the next item out. `draining`: the caller is an immediate shutdown's drain,
+    /// which may take items after `head`'s `shut` bit refuses everyone else.
+    fn pop(&self, draining: bool) -> Result<T, GetError> {
+        let mut spin = SpinWait::new();
+        // Relaxed: a stale position only fails the claim below, which reloads.
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let closed = head & self.shut;
+            if closed != 0 && !draining {
+                // An immediate shutdown is under way. Its bit in `tail` follows at once; wait
+                // for it, so nobody sees a get refused before `is_shutdown()` is true.
+                while !self.is_shut_down() {
+                    spin.snooze();
+                }
+                return Err(GetError::ShutDown);
+            }
+            let position = head & !self.shut;
+            let slot = &self.slots[self.index(position)];
+            // Acquire: pairs with the putter's Release stamp store, so the item it wrote is
+            // visible before we move it out.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == position.wrapping_add(1) {
+                // Relaxed: one winner per position is all the claim needs, as in `try_push`.
+                match self.head.compare_exchange_weak(
+                    head,
+                    self.next(position) | closed,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: winning the claim makes the slot ours until the stamp store
+                        // below, and the stamp said it holds an initialised item, which we
+                        // move out exactly once.
+                        let item = slot
+                            .item
+                            .with_mut(|cell| unsafe { (*cell).assume_init_read() });
+                        // Release: our move out happens before the next lap's putter writes.
+                        slot.stamp
+                            .store(position.wrapping_add(self.one_lap), Ordering::Release);
+                        return Ok(item);
+                    }
+                    Err(current) => {
+                        head = current;
+                        spin.snooze();
+                    }
+                }
+            } else if stamp == position {
+                // The slot is empty. The ring is empty, unless a putter has claimed this
+                // position and is still writing.
+                // SeqCst fence: do not judge "empty" on a `tail` older than the stamp we read.
+                fence(Ordering::SeqCst);
+                // Relaxed: ordered by the fence.
+                let tail = self.tail.load(Ordering::Relaxed);
+                if tail & !self.shut == position {
+                    return Err(if tail & self.shut != 0 {
+                        GetError::ShutDown
+                    } else {
+                        GetError::Empty
+                    });
+                }
+                spin.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            } else {
+                // Another getter took this position and the ring moved on: catch up.
+                spin.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         // Nobody else can reach the ring now; take out and drop what is left.
-        while self.try_pop().is_ok() {}
+        while self.pop(true).is_ok() {}
     }
 }
