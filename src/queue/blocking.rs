@@ -43,22 +43,23 @@ pub(crate) trait Store {
         accepted: impl FnOnce(),
     ) -> Result<(), PutError<Self::Item>>;
 
-    /// Takes the next item out. `Err(ShutDown)` only once shut down and empty.
-    fn try_pop(&self) -> Result<Self::Item, GetError>;
+    /// Takes the next item out. `Err(ShutDown)` once shut down and empty, or, unless
+    /// `draining`, once an immediate shutdown began. `draining`: the caller is that
+    /// shutdown's drain. `Err(Empty)` may also mean "an item is on its way": a put has
+    /// claimed room and is still writing; its wake-up follows.
+    fn try_pop(&self, draining: bool) -> Result<Self::Item, GetError>;
 
-    /// Whether a getter should look again rather than park: an item is there (or about to
-    /// be), or the store is shut down. A snapshot, read after the waiter's fence.
-    fn can_pop(&self) -> bool;
+    /// Whether a getter (or the drain) should look again rather than park: `try_pop` would
+    /// not answer `Empty` now. A snapshot, read after the waiter's fence.
+    fn can_pop(&self, draining: bool) -> bool;
 
     /// Whether a putter should look again rather than park: there is room, or the store is
     /// shut down.
     fn can_push(&self) -> bool;
 
-    /// Refuses every later push (idempotent). With `immediate`, also makes every later pop
-    /// fail and hands each item left to `discard`: Python's `shutdown(immediate=True)`,
-    /// which does all of it under the queue's mutex, so nobody who has seen `is_shutdown`
-    /// can still get an item.
-    fn shut_down(&self, immediate: bool, discard: impl FnMut(Self::Item));
+    /// Refuses every later push (idempotent). With `immediate`, also refuses every later
+    /// pop except the drain's, and the length reads 0 from then on. The caller drains.
+    fn shut_down(&self, immediate: bool);
 
     fn is_shut_down(&self) -> bool;
 
@@ -155,6 +156,9 @@ impl Waiters {
 #[derive(Debug)]
 pub(crate) struct Tasks {
     unfinished: AtomicUsize,
+    /// How many immediate shutdowns are draining now.
+    draining: AtomicUsize,
+    /// Threads in `join`, and in `task_done` while a drain runs.
     joiners: Waiters,
 }
 
@@ -162,6 +166,7 @@ impl Tasks {
     pub(crate) fn new() -> Self {
         Tasks {
             unfinished: AtomicUsize::new(0),
+            draining: AtomicUsize::new(0),
             joiners: Waiters::new(),
         }
     }
@@ -178,6 +183,14 @@ impl Tasks {
 
     /// Python's `task_done`.
     pub(crate) fn done(&self) -> Result<(), TaskDoneError> {
+        // An immediate shutdown counts its drained items done one by one; Python does it all
+        // under the queue's lock, so no `task_done` sees the count halfway. Wait it out.
+        // Acquire: pairs with `end_drain`'s Release, so the drain's decrements are visible.
+        while self.draining.load(Ordering::Acquire) != 0 {
+            self.joiners.wait(&Deadline::never(), || {
+                self.draining.load(Ordering::Relaxed) == 0
+            });
+        }
         // Release: the caller's work on the task happens before a `join` that sees the count
         // drop (its Acquire load). Relaxed on failure: nothing changes.
         let previous = self
@@ -188,6 +201,19 @@ impl Tasks {
             self.joiners.notify_all();
         }
         Ok(())
+    }
+
+    /// An immediate shutdown starts draining: `task_done` waits until it ends.
+    fn begin_drain(&self) {
+        // Relaxed: the shutdown's own RMWs on the store, which follow, carry it to anyone
+        // who sees the shutdown; a `task_done` that misses it ran before the shutdown.
+        self.draining.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn end_drain(&self) {
+        // Release: publishes the drain's decrements to `done`'s Acquire.
+        self.draining.fetch_sub(1, Ordering::Release);
+        self.joiners.notify_all();
     }
 
     /// One item thrown away by `shutdown(immediate)`: done, but never below zero (an item
@@ -276,7 +302,7 @@ impl<S: Store> Core<S> {
     /// `get(block=False)`.
     #[inline]
     pub(crate) fn try_get(&self) -> Result<S::Item, GetError> {
-        let item = self.store.try_pop()?;
+        let item = self.store.try_pop(false)?;
         // An unbounded store never has putters waiting.
         if self.store.maxsize() != 0 {
             self.putters.notify_one();
@@ -295,7 +321,7 @@ impl<S: Store> Core<S> {
             if spin.spin() {
                 continue;
             }
-            if self.getters.wait(deadline, || self.store.can_pop()) == WaitResult::TimedOut {
+            if self.getters.wait(deadline, || self.store.can_pop(false)) == WaitResult::TimedOut {
                 return Err(GetError::Empty);
             }
         }
@@ -303,15 +329,36 @@ impl<S: Store> Core<S> {
 
     /// Python 3.13's `shutdown(immediate)`.
     pub(crate) fn shutdown(&self, immediate: bool) {
-        self.store.shut_down(immediate, |item| {
-            // Dropped here, as soon as it is out, and counted as done.
-            drop(item);
-            self.tasks.drained();
-        });
+        if immediate {
+            self.tasks.begin_drain();
+        }
+        self.store.shut_down(immediate);
         // Every blocked getter and putter re-checks: putters fail, getters drain what is
-        // left and then fail.
+        // left and then fail (at once, after an immediate shutdown). Woken before the drain,
+        // so that the drain is the only getter left to park, and a put's wake-up finds it.
         self.getters.notify_all();
         self.putters.notify_all();
+        if !immediate {
+            return;
+        }
+        loop {
+            match self.store.try_pop(true) {
+                Ok(item) => {
+                    // Dropped here, as soon as it is out, and counted as done.
+                    drop(item);
+                    self.tasks.drained();
+                }
+                Err(GetError::ShutDown) => break,
+                // A put claimed room before the shutdown and is still writing.
+                Err(GetError::Empty) => {
+                    self.getters
+                        .wait(&Deadline::never(), || self.store.can_pop(true));
+                }
+            }
+        }
+        // Another immediate shutdown may be draining beside us, parked for an item we took.
+        self.getters.notify_all();
+        self.tasks.end_drain();
     }
 
     /// How many threads are parked in get, put and join now; for tests.

@@ -96,6 +96,8 @@ pub(crate) struct Locked<C> {
     len: AtomicUsize,
     /// Set under `lock` by `shut_down`; read without it.
     shut: AtomicBool,
+    /// Set under `lock` by an immediate `shut_down`: pops are refused, except the drain's.
+    closed: AtomicBool,
     maxsize: usize,
 }
 
@@ -113,6 +115,7 @@ impl<C: Container> Locked<C> {
             items: UnsafeCell::new(C::with_capacity(maxsize.min(PREALLOCATE_LIMIT))),
             len: AtomicUsize::new(0),
             shut: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             maxsize,
         }
     }
@@ -147,22 +150,29 @@ impl<C: Container> Store for Locked<C> {
         })
     }
 
-    fn try_pop(&self) -> Result<C::Item, GetError> {
-        self.with_items(|items| match items.pop() {
-            Some(item) => {
-                // Relaxed: as in `try_push`.
-                self.len.store(items.len(), Ordering::Relaxed);
-                Ok(item)
+    fn try_pop(&self, draining: bool) -> Result<C::Item, GetError> {
+        self.with_items(|items| {
+            // Relaxed (both flags): written under the lock we hold.
+            if self.closed.load(Ordering::Relaxed) && !draining {
+                return Err(GetError::ShutDown);
             }
-            // Relaxed: written under the lock we hold.
-            None if self.shut.load(Ordering::Relaxed) => Err(GetError::ShutDown),
-            None => Err(GetError::Empty),
+            match items.pop() {
+                Some(item) => {
+                    // Relaxed: as in `try_push`.
+                    self.len.store(items.len(), Ordering::Relaxed);
+                    Ok(item)
+                }
+                None if self.shut.load(Ordering::Relaxed) => Err(GetError::ShutDown),
+                None => Err(GetError::Empty),
+            }
         })
     }
 
-    fn can_pop(&self) -> bool {
+    fn can_pop(&self, draining: bool) -> bool {
         // Relaxed: read after the waiter's fence (`blocking` module docs).
-        self.len.load(Ordering::Relaxed) != 0 || self.shut.load(Ordering::Relaxed)
+        self.len.load(Ordering::Relaxed) != 0
+            || self.shut.load(Ordering::Relaxed)
+            || (self.closed.load(Ordering::Relaxed) && !draining)
     }
 
     fn can_push(&self) -> bool {
@@ -172,32 +182,27 @@ impl<C: Container> Store for Locked<C> {
             || self.shut.load(Ordering::Relaxed)
     }
 
-    fn shut_down(&self, immediate: bool, mut discard: impl FnMut(C::Item)) {
-        let left = self.with_items(|items| {
-            // Relaxed: under the lock, whose release publishes them.
-            self.shut.store(true, Ordering::Relaxed);
-            if !immediate {
-                return None;
+    fn shut_down(&self, immediate: bool) {
+        self.with_items(|_| {
+            // Relaxed: under the lock, whose release publishes them; `closed` first, so a
+            // thread that sees `shut` without the lock also sees pops refused.
+            if immediate {
+                self.closed.store(true, Ordering::Relaxed);
             }
-            self.len.store(0, Ordering::Relaxed);
-            Some(core::mem::replace(items, C::with_capacity(0)))
+            self.shut.store(true, Ordering::Release);
         });
-        // The items are out of the queue already; drop them after releasing the lock, so an
-        // item's `Drop` that uses the queue cannot deadlock on it.
-        if let Some(mut left) = left {
-            while let Some(item) = left.pop() {
-                discard(item);
-            }
-        }
     }
 
     fn is_shut_down(&self) -> bool {
-        // Relaxed: a snapshot.
-        self.shut.load(Ordering::Relaxed)
+        // Acquire: pairs with the Release in `shut_down`, so `closed` is visible too.
+        self.shut.load(Ordering::Acquire)
     }
 
     fn len(&self) -> usize {
-        // Relaxed: a snapshot.
+        // Relaxed: a snapshot. An immediate shutdown's leftovers are as good as gone.
+        if self.closed.load(Ordering::Relaxed) {
+            return 0;
+        }
         self.len.load(Ordering::Relaxed)
     }
 

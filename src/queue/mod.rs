@@ -89,17 +89,17 @@ impl<T> Store for FifoStore<T> {
     }
 
     #[inline]
-    fn try_pop(&self) -> Result<T, GetError> {
+    fn try_pop(&self, draining: bool) -> Result<T, GetError> {
         match self {
-            FifoStore::Ring(ring) => ring.try_pop(),
-            FifoStore::Locked(locked) => locked.try_pop(),
+            FifoStore::Ring(ring) => ring.try_pop(draining),
+            FifoStore::Locked(locked) => locked.try_pop(draining),
         }
     }
 
-    fn can_pop(&self) -> bool {
+    fn can_pop(&self, draining: bool) -> bool {
         match self {
-            FifoStore::Ring(ring) => ring.can_pop(),
-            FifoStore::Locked(locked) => locked.can_pop(),
+            FifoStore::Ring(ring) => ring.can_pop(draining),
+            FifoStore::Locked(locked) => locked.can_pop(draining),
         }
     }
 
@@ -110,10 +110,10 @@ impl<T> Store for FifoStore<T> {
         }
     }
 
-    fn shut_down(&self, immediate: bool, discard: impl FnMut(T)) {
+    fn shut_down(&self, immediate: bool) {
         match self {
-            FifoStore::Ring(ring) => ring.shut_down(immediate, discard),
-            FifoStore::Locked(locked) => locked.shut_down(immediate, discard),
+            FifoStore::Ring(ring) => ring.shut_down(immediate),
+            FifoStore::Locked(locked) => locked.shut_down(immediate),
         }
     }
 

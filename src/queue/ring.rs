@@ -14,15 +14,20 @@
 //! compare-exchange on `tail`, writes the item, and publishes it by storing `tail + 1` in the
 //! stamp. A getter at `head` whose slot stamp equals `head + 1` claims it the same way on
 //! `head`, moves the item out, and frees the slot for the next lap. Between the claim and the
-//! stamp store the slot belongs to the claimer alone; a thread that meets a slot in that
-//! window waits for it (a few instructions, unless the claimer was descheduled), so the
-//! queue is never reported empty while an item that was put before the check is in flight.
+//! stamp store the slot belongs to the claimer alone.
+//!
+//! A thread that meets a slot in that window (a putter finds last lap's item being moved
+//! out; a getter finds a claimed slot not yet filled) spins briefly for it, and then answers
+//! as if the step had not begun: full, or empty. A waiting put or get then parks, and the
+//! claimer's wake-up, which follows its stamp store, brings it back. Nobody spins on a thread
+//! that may have been descheduled, and the loom models (where nothing spins) see every
+//! such meeting end in a park and a wake-up.
 //!
 //! Shutdown sets the `shut` bit in `tail`: every later claim by a putter fails on it, and a
 //! getter that finds the ring empty reports "shut down" instead of "empty". An immediate
 //! shutdown first sets the same bit in `head`: every later claim by a getter fails on it, so
-//! from then on only the shutdown's own drain takes items out. `head`'s bit goes first so
-//! that whoever sees `is_shutdown()` (the bit in `tail`) also finds gets refused.
+//! from then on only the shutdown's own drain takes items out. `head`'s bit goes first, so
+//! whoever sees `is_shutdown()` (the bit in `tail`) also finds gets refused.
 
 use core::mem::MaybeUninit;
 
@@ -126,6 +131,143 @@ impl<T> Ring<T> {
     }
 }
 
+/// What a putter found at the slot for `tail`.
+enum PushSlot {
+    /// Free for this position: claim it.
+    Free,
+    /// Still holding last lap's item (the ring is full), or its getter is moving it out.
+    Occupied,
+    /// `tail` moved on while we looked: read it again.
+    Stale,
+}
+
+/// What a getter found at the slot for `head`.
+enum PopSlot {
+    /// Holds this position's item: claim it.
+    Ready,
+    /// Not filled for this position: the ring is empty, or a putter that claimed the position
+    /// is still writing. `in_flight` tells the two apart.
+    Unfilled { in_flight: bool },
+    /// `head` moved on while we looked: read it again.
+    Stale,
+}
+
+impl<T> Ring<T> {
+    fn look_to_push(&self, tail: usize) -> PushSlot {
+        // Acquire: pairs with the Release of the getter that emptied the slot, so its move
+        // out of the slot happens before our write into it.
+        let stamp = self.slots[self.index(tail)].stamp.load(Ordering::Acquire);
+        if stamp == tail {
+            PushSlot::Free
+        } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+            PushSlot::Occupied
+        } else {
+            PushSlot::Stale
+        }
+    }
+
+    /// `position` carries no `shut` bit.
+    fn look_to_pop(&self, position: usize) -> PopSlot {
+        // Acquire: pairs with the putter's Release stamp store, so the item it wrote is
+        // visible before we move it out.
+        let stamp = self.slots[self.index(position)]
+            .stamp
+            .load(Ordering::Acquire);
+        if stamp == position.wrapping_add(1) {
+            PopSlot::Ready
+        } else if stamp == position {
+            // SeqCst fence: do not judge "empty" on a `tail` older than the stamp we read.
+            fence(Ordering::SeqCst);
+            // Relaxed: ordered by the fence.
+            let tail = self.tail.load(Ordering::Relaxed) & !self.shut;
+            PopSlot::Unfilled {
+                in_flight: tail != position,
+            }
+        } else {
+            PopSlot::Stale
+        }
+    }
+
+    /// Takes the next item out. `draining`: the caller is an immediate shutdown's drain,
+    /// which may take items after `head`'s `shut` bit refuses everyone else.
+    fn pop(&self, draining: bool) -> Result<T, GetError> {
+        let mut spin = SpinWait::new();
+        // Relaxed: a stale position only fails the claim below, which reloads.
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let closed = head & self.shut;
+            if closed != 0 && !draining {
+                return Err(GetError::ShutDown);
+            }
+            let position = head & !self.shut;
+            match self.look_to_pop(position) {
+                PopSlot::Ready => {}
+                PopSlot::Unfilled { in_flight: false } => {
+                    return Err(if self.is_shut_down() {
+                        GetError::ShutDown
+                    } else {
+                        GetError::Empty
+                    });
+                }
+                PopSlot::Unfilled { in_flight: true } => {
+                    if !spin.spin() {
+                        // The putter's wake-up follows its stamp store (module docs).
+                        return Err(GetError::Empty);
+                    }
+                    head = self.head.load(Ordering::Relaxed);
+                    continue;
+                }
+                PopSlot::Stale => {
+                    // Our `head` is old; another getter took this position. Under loom a
+                    // re-read may return the same old value until this thread yields.
+                    spin.snooze();
+                    head = self.head.load(Ordering::Relaxed);
+                    continue;
+                }
+            }
+            // Relaxed: one winner per position is all the claim needs; the item comes
+            // through the stamp, not through `head`.
+            match self.head.compare_exchange_weak(
+                head,
+                self.next(position) | closed,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    let slot = &self.slots[self.index(position)];
+                    // SAFETY: winning the claim makes the slot ours until the stamp store
+                    // below, and the stamp said it holds an initialised item, which we move
+                    // out exactly once.
+                    let item = slot
+                        .item
+                        .with_mut(|cell| unsafe { (*cell).assume_init_read() });
+                    // Release: our move out happens before the next lap's putter writes.
+                    slot.stamp
+                        .store(position.wrapping_add(self.one_lap), Ordering::Release);
+                    return Ok(item);
+                }
+                Err(current) => {
+                    head = current;
+                    spin.spin();
+                }
+            }
+        }
+    }
+
+    /// Whether [`pop`](Self::pop) would do anything but report "empty" now.
+    fn can_pop_now(&self, draining: bool) -> bool {
+        // Relaxed: read after the waiter's fence (`blocking` module docs).
+        let head = self.head.load(Ordering::Relaxed);
+        if head & self.shut != 0 && !draining {
+            return true;
+        }
+        match self.look_to_pop(head & !self.shut) {
+            PopSlot::Ready | PopSlot::Stale => true,
+            PopSlot::Unfilled { in_flight } => !in_flight && self.is_shut_down(),
+        }
+    }
+}
+
 impl<T> Store for Ring<T> {
     type Item = T;
 
@@ -138,73 +280,72 @@ impl<T> Store for Ring<T> {
             if tail & self.shut != 0 {
                 return Err(PutError::ShutDown(item));
             }
-            let slot = &self.slots[self.index(tail)];
-            // Acquire: pairs with the Release of the getter that emptied the slot, so its move
-            // out of the slot happens before our write into it.
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == tail {
-                // Relaxed: the claim only needs the compare-exchange's atomicity (one winner per
-                // position); the item is published through the stamp, not through `tail`.
-                match self.tail.compare_exchange_weak(
-                    tail,
-                    self.next(tail),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        accepted();
-                        // SAFETY: winning the claim on `tail` makes this slot ours until the
-                        // stamp store below, and the stamp said it was empty.
-                        slot.item.with_mut(|cell| unsafe { (*cell).write(item) });
-                        // Release: publishes the item (and `accepted`'s effects) to the getter
-                        // that Acquire-loads this stamp.
-                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
-                        return Ok(());
+            match self.look_to_push(tail) {
+                PushSlot::Free => {}
+                PushSlot::Occupied => {
+                    // SeqCst fence: judge "full" on a `head` no older than the stamp we read.
+                    fence(Ordering::SeqCst);
+                    // Relaxed: ordered by the fence.
+                    let head = self.head.load(Ordering::Relaxed) & !self.shut;
+                    let full = head.wrapping_add(self.one_lap) == tail;
+                    // Not full: a getter is moving the item out; wait a moment for it, then
+                    // answer "full" (its wake-up follows its stamp store).
+                    if full || !spin.spin() {
+                        return Err(PutError::Full(item));
                     }
-                    Err(current) => {
-                        tail = current;
-                        spin.snooze();
-                    }
+                    tail = self.tail.load(Ordering::Relaxed);
+                    continue;
                 }
-            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
-                // The slot still holds last lap's item. Full, unless its getter has claimed
-                // it and is moving it out.
-                // SeqCst fence: do not judge "full" on a `head` older than the stamp we read.
-                fence(Ordering::SeqCst);
-                // Relaxed: ordered by the fence.
-                let head = self.head.load(Ordering::Relaxed);
-                if head.wrapping_add(self.one_lap) == tail {
-                    return Err(PutError::Full(item));
+                PushSlot::Stale => {
+                    // Our `tail` is old; another putter took this position (see `pop`).
+                    spin.snooze();
+                    tail = self.tail.load(Ordering::Relaxed);
+                    continue;
                 }
-                spin.snooze();
-                tail = self.tail.load(Ordering::Relaxed);
-            } else {
-                // Another putter claimed this position and the ring moved on: catch up.
-                spin.snooze();
-                tail = self.tail.load(Ordering::Relaxed);
+            }
+            // Relaxed: one winner per position is all the claim needs; the item is published
+            // through the stamp, not through `tail`.
+            match self.tail.compare_exchange_weak(
+                tail,
+                self.next(tail),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    accepted();
+                    let slot = &self.slots[self.index(tail)];
+                    // SAFETY: winning the claim on `tail` makes this slot ours until the stamp
+                    // store below, and the stamp said it was empty.
+                    slot.item.with_mut(|cell| unsafe { (*cell).write(item) });
+                    // Release: publishes the item (and `accepted`'s effects) to the getter
+                    // that Acquire-loads this stamp.
+                    slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                    return Ok(());
+                }
+                Err(current) => {
+                    tail = current;
+                    spin.spin();
+                }
             }
         }
     }
 
     #[inline]
-    fn try_pop(&self) -> Result<T, GetError> {
-        self.pop(false)
+    fn try_pop(&self, draining: bool) -> Result<T, GetError> {
+        self.pop(draining)
     }
 
-    fn can_pop(&self) -> bool {
-        // Relaxed: read after the waiter's fence, which orders them (`blocking` module docs).
-        // A `shut` bit in either word makes `tail != head`.
-        self.tail.load(Ordering::Relaxed) != self.head.load(Ordering::Relaxed)
+    fn can_pop(&self, draining: bool) -> bool {
+        self.can_pop_now(draining)
     }
 
     fn can_push(&self) -> bool {
-        // Relaxed: as in `can_pop`.
+        // Relaxed: read after the waiter's fence (`blocking` module docs).
         let tail = self.tail.load(Ordering::Relaxed);
-        tail & self.shut != 0
-            || self.head.load(Ordering::Relaxed).wrapping_add(self.one_lap) != tail
+        tail & self.shut != 0 || !matches!(self.look_to_push(tail), PushSlot::Occupied)
     }
 
-    fn shut_down(&self, immediate: bool, mut discard: impl FnMut(T)) {
+    fn shut_down(&self, immediate: bool) {
         if immediate {
             // Relaxed: the RMW's atomicity puts the bit before every later claim on `head`;
             // the Release below carries it to whoever sees the bit in `tail`.
@@ -213,13 +354,6 @@ impl<T> Store for Ring<T> {
         // Release: pairs with `is_shut_down`'s Acquire, so a thread that sees the queue shut
         // down also sees `head`'s bit (its gets are refused) (module docs).
         self.tail.fetch_or(self.shut, Ordering::Release);
-        if immediate {
-            // Putters that claimed a position before the bit are still writing; `pop` waits
-            // for each, so nothing put before the shutdown is left behind.
-            while let Ok(item) = self.pop(true) {
-                discard(item);
-            }
-        }
     }
 
     fn is_shut_down(&self) -> bool {
@@ -258,81 +392,10 @@ impl<T> Store for Ring<T> {
     }
 }
 
-impl<T> Ring<T> {
-    /// Takes the next item out. `draining`: the caller is an immediate shutdown's drain,
-    /// which may take items after `head`'s `shut` bit refuses everyone else.
-    fn pop(&self, draining: bool) -> Result<T, GetError> {
-        let mut spin = SpinWait::new();
-        // Relaxed: a stale position only fails the claim below, which reloads.
-        let mut head = self.head.load(Ordering::Relaxed);
-        loop {
-            let closed = head & self.shut;
-            if closed != 0 && !draining {
-                // An immediate shutdown is under way. Its bit in `tail` follows at once; wait
-                // for it, so nobody sees a get refused before `is_shutdown()` is true.
-                while !self.is_shut_down() {
-                    spin.snooze();
-                }
-                return Err(GetError::ShutDown);
-            }
-            let position = head & !self.shut;
-            let slot = &self.slots[self.index(position)];
-            // Acquire: pairs with the putter's Release stamp store, so the item it wrote is
-            // visible before we move it out.
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == position.wrapping_add(1) {
-                // Relaxed: one winner per position is all the claim needs, as in `try_push`.
-                match self.head.compare_exchange_weak(
-                    head,
-                    self.next(position) | closed,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: winning the claim makes the slot ours until the stamp store
-                        // below, and the stamp said it holds an initialised item, which we
-                        // move out exactly once.
-                        let item = slot
-                            .item
-                            .with_mut(|cell| unsafe { (*cell).assume_init_read() });
-                        // Release: our move out happens before the next lap's putter writes.
-                        slot.stamp
-                            .store(position.wrapping_add(self.one_lap), Ordering::Release);
-                        return Ok(item);
-                    }
-                    Err(current) => {
-                        head = current;
-                        spin.snooze();
-                    }
-                }
-            } else if stamp == position {
-                // The slot is empty. The ring is empty, unless a putter has claimed this
-                // position and is still writing.
-                // SeqCst fence: do not judge "empty" on a `tail` older than the stamp we read.
-                fence(Ordering::SeqCst);
-                // Relaxed: ordered by the fence.
-                let tail = self.tail.load(Ordering::Relaxed);
-                if tail & !self.shut == position {
-                    return Err(if tail & self.shut != 0 {
-                        GetError::ShutDown
-                    } else {
-                        GetError::Empty
-                    });
-                }
-                spin.snooze();
-                head = self.head.load(Ordering::Relaxed);
-            } else {
-                // Another getter took this position and the ring moved on: catch up.
-                spin.snooze();
-                head = self.head.load(Ordering::Relaxed);
-            }
-        }
-    }
-}
-
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
-        // Nobody else can reach the ring now; take out and drop what is left.
+        // Nobody else can reach the ring now, so no slot is mid-claim: take out and drop
+        // what is left.
         while self.pop(true).is_ok() {}
     }
 }
