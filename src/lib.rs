@@ -2,13 +2,16 @@
 //!
 //! Python's threading primitives in Rust, with CPython 3.13's behaviour, errors included:
 //! [`Lock`] (any thread may release it), [`RLock`] (an owner and a recursion count),
-//! [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Event`] and [`Barrier`].
+//! [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Event`] and [`Barrier`], and
+//! Python's `queue` module as [`queue`]: [`Queue`](queue::Queue) (a lock-free ring when
+//! bounded), [`LifoQueue`](queue::LifoQueue), [`PriorityQueue`](queue::PriorityQueue) and
+//! [`SimpleQueue`](queue::SimpleQueue), with `task_done`/`join` and Python 3.13's `shutdown`.
 //!
 //! Every primitive is a small state machine on atomics over one shared wait core: a FIFO of
 //! parked threads whose nodes live on the waiters' own stacks, so no acquire, release or wait
-//! allocates. The whole crate is checked under [loom](https://docs.rs/loom) with timeouts and
-//! spurious wake-ups modelled; see `docs/` in the repository for every invariant and the
-//! check that proves it.
+//! allocates (nor does a put or get on a bounded queue). The whole crate is checked under
+//! [loom](https://docs.rs/loom) with timeouts and spurious wake-ups modelled; see `docs/` in
+//! the repository for every invariant and the check that proves it.
 //!
 //! ```
 //! # if locksmith::__internals::LOOM_BUILD { return; }

@@ -1,9 +1,11 @@
 #![cfg(not(loom))]
-//! No acquire, release, wait or notify path allocates: waiter nodes live on the waiters'
-//! stacks. A counting global allocator counts allocations made by the measuring thread
-//! inside a measured section only, on uncontended paths and on contended ones where the
-//! thread really parks and is woken.
+//! No acquire, release, wait, notify, put or get path allocates: waiter nodes live on the
+//! waiters' stacks, and a bounded queue's storage is allocated once, at construction. A
+//! counting global allocator counts allocations made by the measuring thread inside a
+//! measured section only, on uncontended paths and on contended ones where the thread really
+//! parks and is woken.
 
+use locksmith::queue::{LifoQueue, Queue};
 use locksmith::{Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -183,5 +185,58 @@ fn barrier_paths_do_not_allocate() {
             0
         );
         assert_eq!(other.join().unwrap(), 0);
+    });
+}
+
+/// QUEUE-1, QUEUE-4, QUEUE-6: a bounded Queue (the ring, allocated at construction) and a
+/// bounded LifoQueue (its container reserved at construction): put, get, the try and timed
+/// forms, task_done and join, uncontended and with a getter, a putter and a joiner parked.
+#[test]
+fn bounded_queue_paths_do_not_allocate() {
+    let fifo = Queue::new(2);
+    let lifo = LifoQueue::new(2);
+    assert_eq!(
+        allocations_in(|| {
+            fifo.put(1).unwrap();
+            fifo.try_put(2).unwrap();
+            assert!(fifo.put_timeout(3, Duration::from_millis(2)).is_err());
+            assert_eq!(fifo.get(), Ok(1));
+            assert_eq!(fifo.get_timeout(Duration::from_millis(2)), Ok(2));
+            assert!(fifo.try_get().is_err());
+            fifo.task_done().unwrap();
+            fifo.task_done().unwrap();
+            fifo.join();
+            lifo.put(1).unwrap();
+            lifo.put(2).unwrap();
+            assert!(lifo.try_put(3).is_err());
+            assert_eq!(lifo.get(), Ok(2));
+            assert_eq!(lifo.try_get(), Ok(1));
+        }),
+        0
+    );
+    thread::scope(|s| {
+        let getter = s.spawn(|| allocations_in(|| assert_eq!(fifo.get(), Ok(7))));
+        eventually(|| fifo.queued_waiters().0 == 1);
+        assert_eq!(allocations_in(|| fifo.put(7).unwrap()), 0);
+        assert_eq!(getter.join().unwrap(), 0);
+
+        fifo.put(8).unwrap();
+        fifo.put(9).unwrap();
+        let putter = s.spawn(|| allocations_in(|| fifo.put(10).unwrap()));
+        eventually(|| fifo.queued_waiters().1 == 1);
+        assert_eq!(allocations_in(|| assert_eq!(fifo.get(), Ok(8))), 0);
+        assert_eq!(putter.join().unwrap(), 0);
+
+        let joiner = s.spawn(|| allocations_in(|| fifo.join()));
+        eventually(|| fifo.queued_waiters().2 == 1);
+        assert_eq!(
+            allocations_in(|| {
+                for _ in 0..4 {
+                    fifo.task_done().unwrap();
+                }
+            }),
+            0
+        );
+        assert_eq!(joiner.join().unwrap(), 0);
     });
 }
