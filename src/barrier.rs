@@ -34,8 +34,8 @@ type Action = Box<dyn Fn() + Send + Sync>;
 ///
 /// Each of `parties` threads calls [`wait`](Barrier::wait); the last to arrive runs the
 /// action (if any), then releases them all, and each gets a distinct index in
-/// `0..parties`. The barrier is then ready for the next round. A timeout, [`abort`]
-/// (Barrier::abort) or a panicking action breaks it: every thread in the round, and every
+/// `0..parties`. The barrier is then ready for the next round. A timeout, [`abort`](Barrier::abort)
+/// or a panicking action breaks it: every thread in the round, and every
 /// later arrival, gets [`BrokenBarrierError`] until [`reset`](Barrier::reset).
 ///
 /// ```
