@@ -13,7 +13,7 @@ import glob
 import re
 import sys
 
-ID = r"(?:WAIT|LOCK|RLOCK|SEM|EVENT|COND|BARRIER)-\d+"
+ID = r"(?:WAIT|LOCK|RLOCK|SEM|EVENT|COND|BARRIER|QUEUE)-\d+"
 
 
 def collect():

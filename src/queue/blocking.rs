@@ -205,8 +205,9 @@ impl Tasks {
 
     /// An immediate shutdown starts draining: `task_done` waits until it ends.
     fn begin_drain(&self) {
-        // Relaxed: the shutdown's own RMWs on the store, which follow, carry it to anyone
-        // who sees the shutdown; a `task_done` that misses it ran before the shutdown.
+        // Relaxed: the store's Release of its shut flag (the bit in the ring's `tail`, or the
+        // locked store's `shut`), which follows, carries it to anyone who sees the shutdown
+        // (`is_shut_down`'s Acquire); a `task_done` that misses it ran before the shutdown.
         self.draining.fetch_add(1, Ordering::Relaxed);
     }
 

@@ -2,9 +2,10 @@
 //! Queue: the crate's own [`Lock`] around a container.
 //!
 //! The lock is held for one push or pop, never while waiting (the waiting is in
-//! `queue::core`). Two atomics mirror what a parking thread must check without the lock,
-//! because that check runs under the wait core's list lock, and taking this lock there could
-//! deadlock against a putter that holds it and wants the list lock to wake someone.
+//! `queue::blocking`). Atomics mirror what a parking thread must check without the lock:
+//! that check runs under the wait core's list lock, a spin lock held for a few
+//! instructions, and taking this lock there could park a thread while it holds the spin
+//! lock, with every thread that waits or wakes on that queue spinning behind it.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -184,8 +185,8 @@ impl<C: Container> Store for Locked<C> {
 
     fn shut_down(&self, immediate: bool) {
         self.with_items(|_| {
-            // Relaxed: under the lock, whose release publishes them; `closed` first, so a
-            // thread that sees `shut` without the lock also sees pops refused.
+            // `closed` Relaxed, then `shut` Release: a thread that sees `shut` without the
+            // lock (`is_shut_down`'s Acquire) also sees pops refused and the length at 0.
             if immediate {
                 self.closed.store(true, Ordering::Relaxed);
             }

@@ -131,13 +131,22 @@ impl<T> Ring<T> {
     }
 }
 
+/// Whether stamp `a` is for an earlier position than `b`. Stamps and positions count up
+/// through laps and wrap around `usize`, and two that are compared here are never more than
+/// a lap or two apart, so the sign of the wrapping difference orders them.
+#[inline]
+fn is_behind(a: usize, b: usize) -> bool {
+    (a.wrapping_sub(b) as isize) < 0
+}
+
 /// What a putter found at the slot for `tail`.
 enum PushSlot {
     /// Free for this position: claim it.
     Free,
-    /// Still holding last lap's item (the ring is full), or its getter is moving it out.
+    /// Not yet free for this position: last lap's item is still in it, or is still being
+    /// written, or its getter is moving it out.
     Occupied,
-    /// `tail` moved on while we looked: read it again.
+    /// The slot is ahead of our `tail`: others moved on while we looked; read it again.
     Stale,
 }
 
@@ -145,10 +154,11 @@ enum PushSlot {
 enum PopSlot {
     /// Holds this position's item: claim it.
     Ready,
-    /// Not filled for this position: the ring is empty, or a putter that claimed the position
-    /// is still writing. `in_flight` tells the two apart.
+    /// Not filled for this position: the ring is empty (also while last lap's getter is
+    /// still moving its item out), or a putter that claimed the position is still writing.
+    /// `in_flight` tells the two apart.
     Unfilled { in_flight: bool },
-    /// `head` moved on while we looked: read it again.
+    /// The slot is ahead of our `head`: others moved on while we looked; read it again.
     Stale,
 }
 
@@ -159,7 +169,7 @@ impl<T> Ring<T> {
         let stamp = self.slots[self.index(tail)].stamp.load(Ordering::Acquire);
         if stamp == tail {
             PushSlot::Free
-        } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+        } else if is_behind(stamp, tail) {
             PushSlot::Occupied
         } else {
             PushSlot::Stale
@@ -175,7 +185,7 @@ impl<T> Ring<T> {
             .load(Ordering::Acquire);
         if stamp == position.wrapping_add(1) {
             PopSlot::Ready
-        } else if stamp == position {
+        } else if is_behind(stamp, position.wrapping_add(1)) {
             // SeqCst fence: do not judge "empty" on a `tail` older than the stamp we read.
             fence(Ordering::SeqCst);
             // Relaxed: ordered by the fence.
