@@ -1,4 +1,4 @@
-//! loom models of `Condition` (src/condition.rs): COND-1 .. COND-4 in docs/condition.md.
+//! loom models of `Condition` (src/condition.rs): COND-1 .. COND-5 in docs/condition.md.
 //!
 //! Every model here is bounded, the 2-thread ones included (at 5 preemptions; the 3-thread
 //! one at 3): a condition model holds two wait queues (the lock's and the condition's) and
@@ -138,5 +138,55 @@ fn unheld_wait_and_notify_are_refused() {
         assert!(cond.wait().is_err());
         owner.join().unwrap();
         assert!(!cond.lock().locked());
+    });
+}
+
+/// COND-5: two conditions share one lock (as Python's queue.Queue shares its mutex between
+/// `not_empty` and `not_full`). A notify on the other condition must leave this condition's
+/// waiter parked (it is still queued right after it), and `notify_n(0)` wakes nobody; the
+/// waiter's `wait_for` returns the predicate's last value, true, once its own condition is
+/// notified. A notify that crossed conditions shows as an empty queue; one that was lost
+/// deadlocks.
+#[test]
+fn conditions_sharing_a_lock_wake_only_their_own() {
+    // 2 threads, bounded at 5 preemptions like the other 2-thread condition models.
+    bounded(5, || {
+        // A std Arc: the crate implements ConditionLock for it (loom's Arc is only the
+        // models' way to share the whole tuple).
+        let lock = std::sync::Arc::new(Lock::new());
+        let shared = Arc::new((
+            Condition::with_lock(std::sync::Arc::clone(&lock)),
+            Condition::with_lock(lock),
+            Protected::new(), // the waiter has taken the lock (and so is queued or done)
+            Protected::new(), // the notifier has made the predicate true
+        ));
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (mine, _other, started, ready) = &*shared;
+                mine.acquire();
+                started.increment();
+                let last = mine.wait_for(|| ready.get() == 1, None).unwrap();
+                assert!(last, "wait_for returned an earlier value of the predicate");
+                mine.release().unwrap();
+            })
+        };
+        let (mine, other, started, ready) = &*shared;
+        mine.acquire();
+        if started.get() == 1 {
+            // The waiter took the lock first and released it only by waiting: it is queued.
+            other.notify_all().unwrap();
+            mine.notify_n(0).unwrap();
+            assert_eq!(
+                mine.queued_waiters(),
+                1,
+                "a notify woke another condition's waiter"
+            );
+        }
+        ready.increment();
+        mine.notify().unwrap();
+        mine.release().unwrap();
+        waiter.join().unwrap();
+        assert_eq!(mine.queued_waiters(), 0);
     });
 }
