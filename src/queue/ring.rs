@@ -197,85 +197,6 @@ impl<T> Ring<T> {
             PopSlot::Stale
         }
     }
-
-    /// Takes the next item out. `draining`: the caller is an immediate shutdown's drain,
-    /// which may take items after `head`'s `shut` bit refuses everyone else.
-    fn pop(&self, draining: bool) -> Result<T, GetError> {
-        let mut spin = SpinWait::new();
-        // Relaxed: a stale position only fails the claim below, which reloads.
-        let mut head = self.head.load(Ordering::Relaxed);
-        loop {
-            let closed = head & self.shut;
-            if closed != 0 && !draining {
-                return Err(GetError::ShutDown);
-            }
-            let position = head & !self.shut;
-            match self.look_to_pop(position) {
-                PopSlot::Ready => {}
-                PopSlot::Unfilled { in_flight: false } => {
-                    return Err(if self.is_shut_down() {
-                        GetError::ShutDown
-                    } else {
-                        GetError::Empty
-                    });
-                }
-                PopSlot::Unfilled { in_flight: true } => {
-                    if !spin.spin() {
-                        // The putter's wake-up follows its stamp store (module docs).
-                        return Err(GetError::Empty);
-                    }
-                    head = self.head.load(Ordering::Relaxed);
-                    continue;
-                }
-                PopSlot::Stale => {
-                    // Our `head` is old; another getter took this position. Under loom a
-                    // re-read may return the same old value until this thread yields.
-                    spin.snooze();
-                    head = self.head.load(Ordering::Relaxed);
-                    continue;
-                }
-            }
-            // Relaxed: one winner per position is all the claim needs; the item comes
-            // through the stamp, not through `head`.
-            match self.head.compare_exchange_weak(
-                head,
-                self.next(position) | closed,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => {
-                    let slot = &self.slots[self.index(position)];
-                    // SAFETY: winning the claim makes the slot ours until the stamp store
-                    // below, and the stamp said it holds an initialised item, which we move
-                    // out exactly once.
-                    let item = slot
-                        .item
-                        .with_mut(|cell| unsafe { (*cell).assume_init_read() });
-                    // Release: our move out happens before the next lap's putter writes.
-                    slot.stamp
-                        .store(position.wrapping_add(self.one_lap), Ordering::Release);
-                    return Ok(item);
-                }
-                Err(current) => {
-                    head = current;
-                    spin.spin();
-                }
-            }
-        }
-    }
-
-    /// Whether [`pop`](Self::pop) would do anything but report "empty" now.
-    fn can_pop_now(&self, draining: bool) -> bool {
-        // Relaxed: read after the waiter's fence (`blocking` module docs).
-        let head = self.head.load(Ordering::Relaxed);
-        if head & self.shut != 0 && !draining {
-            return true;
-        }
-        match self.look_to_pop(head & !self.shut) {
-            PopSlot::Ready | PopSlot::Stale => true,
-            PopSlot::Unfilled { in_flight } => !in_flight && self.is_shut_down(),
-        }
-    }
 }
 
 impl<T> Store for Ring<T> {
@@ -342,11 +263,79 @@ impl<T> Store for Ring<T> {
 
     #[inline]
     fn try_pop(&self, draining: bool) -> Result<T, GetError> {
-        self.pop(draining)
+        let mut spin = SpinWait::new();
+        // Relaxed: a stale position only fails the claim below, which reloads.
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let closed = head & self.shut;
+            if closed != 0 && !draining {
+                return Err(GetError::ShutDown);
+            }
+            let position = head & !self.shut;
+            match self.look_to_pop(position) {
+                PopSlot::Ready => {}
+                PopSlot::Unfilled { in_flight: false } => {
+                    return Err(if self.is_shut_down() {
+                        GetError::ShutDown
+                    } else {
+                        GetError::Empty
+                    });
+                }
+                PopSlot::Unfilled { in_flight: true } => {
+                    if !spin.spin() {
+                        // The putter's wake-up follows its stamp store (module docs).
+                        return Err(GetError::Empty);
+                    }
+                    head = self.head.load(Ordering::Relaxed);
+                    continue;
+                }
+                PopSlot::Stale => {
+                    // Our `head` is old; another getter took this position. Under loom a
+                    // re-read may return the same old value until this thread yields.
+                    spin.snooze();
+                    head = self.head.load(Ordering::Relaxed);
+                    continue;
+                }
+            }
+            // Relaxed: one winner per position is all the claim needs; the item comes
+            // through the stamp, not through `head`.
+            match self.head.compare_exchange_weak(
+                head,
+                self.next(position) | closed,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    let slot = &self.slots[self.index(position)];
+                    // SAFETY: winning the claim makes the slot ours until the stamp store
+                    // below, and the stamp said it holds an initialised item, which we move
+                    // out exactly once.
+                    let item = slot
+                        .item
+                        .with_mut(|cell| unsafe { (*cell).assume_init_read() });
+                    // Release: our move out happens before the next lap's putter writes.
+                    slot.stamp
+                        .store(position.wrapping_add(self.one_lap), Ordering::Release);
+                    return Ok(item);
+                }
+                Err(current) => {
+                    head = current;
+                    spin.spin();
+                }
+            }
+        }
     }
 
     fn can_pop(&self, draining: bool) -> bool {
-        self.can_pop_now(draining)
+        // Relaxed: read after the waiter's fence (`blocking` module docs).
+        let head = self.head.load(Ordering::Relaxed);
+        if head & self.shut != 0 && !draining {
+            return true;
+        }
+        match self.look_to_pop(head & !self.shut) {
+            PopSlot::Ready | PopSlot::Stale => true,
+            PopSlot::Unfilled { in_flight } => !in_flight && self.is_shut_down(),
+        }
     }
 
     fn can_push(&self) -> bool {
@@ -406,6 +395,6 @@ impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         // Nobody else can reach the ring now, so no slot is mid-claim: take out and drop
         // what is left.
-        while self.pop(true).is_ok() {}
+        while self.try_pop(true).is_ok() {}
     }
 }
