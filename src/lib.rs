@@ -7,6 +7,24 @@
 //! bounded), [`LifoQueue`](queue::LifoQueue), [`PriorityQueue`](queue::PriorityQueue) and
 //! [`SimpleQueue`](queue::SimpleQueue), with `task_done`/`join` and Python 3.13's `shutdown`.
 //!
+//! ## From Python to locksmith
+//!
+//! | Python | locksmith |
+//! |---|---|
+//! | `threading.Lock()`; `acquire()`, `acquire(blocking=False)`, `acquire(timeout=t)`, `release()`, `locked()`, `with lock:` | [`Lock::new`]; [`acquire`](Lock::acquire), [`try_acquire`](Lock::try_acquire), [`acquire_timeout`](Lock::acquire_timeout), [`release`](Lock::release), [`locked`](Lock::locked), [`lock`](Lock::lock) (a guard) |
+//! | `threading.RLock()`; the same, plus `_is_owned()`, `_recursion_count()` | [`RLock::new`]; the same names, plus [`is_owned`](RLock::is_owned), [`recursion_count`](RLock::recursion_count) |
+//! | `threading.Condition(lock)`; `wait(timeout)`, `wait_for(pred, timeout)`, `notify(n)`, `notify_all()` | [`Condition::new`], [`Condition::with_lock`]; [`wait`](Condition::wait), [`wait_timeout`](Condition::wait_timeout), [`wait_for`](Condition::wait_for), [`notify`](Condition::notify), [`notify_n`](Condition::notify_n), [`notify_all`](Condition::notify_all) |
+//! | `threading.Semaphore(value)`, `BoundedSemaphore(value)`; `acquire(...)`, `release(n)` | [`Semaphore::new`], [`BoundedSemaphore::new`]; `acquire`, `try_acquire`, `acquire_timeout`, [`release`](Semaphore::release), [`release_n`](Semaphore::release_n) |
+//! | `threading.Event()`; `set()`, `clear()`, `is_set()`, `wait(timeout)` | [`Event::new`]; [`set`](Event::set), [`clear`](Event::clear), [`is_set`](Event::is_set), [`wait`](Event::wait), [`wait_timeout`](Event::wait_timeout) |
+//! | `threading.Barrier(parties, action, timeout)`; `wait(timeout)`, `abort()`, `reset()` | [`Barrier::new`] (and constructors for the action and the default timeout); [`wait`](Barrier::wait), [`wait_timeout`](Barrier::wait_timeout), [`abort`](Barrier::abort), [`reset`](Barrier::reset) |
+//! | `queue.Queue(maxsize)`, `LifoQueue`, `PriorityQueue`, `SimpleQueue`; `put`, `get`, `put_nowait`, `get_nowait`, `qsize()`, `task_done()`, `join()`, `shutdown(immediate)` | [`queue::Queue::new`] and the others; [`put`](queue::Queue::put), [`get`](queue::Queue::get), [`try_put`](queue::Queue::try_put), [`try_get`](queue::Queue::try_get), [`len`](queue::Queue::len), [`task_done`](queue::Queue::task_done), [`join`](queue::Queue::join), [`shutdown`](queue::Queue::shutdown) |
+//! | `RuntimeError`, `ValueError`, `BrokenBarrierError`, `queue.Full`, `Empty`, `ShutDown` | [`ReleaseError`], [`BrokenBarrierError`], [`queue::PutError`], [`queue::GetError`], [`queue::TaskDoneError`], returned as `Err`, never raised |
+//!
+//! Python's keyword arguments become variants (`blocking=False` is `try_*`, `timeout=t` is
+//! `*_timeout(Duration)`, `n=k` is `*_n(k)`). `docs/README.md` in the repository holds the full
+//! map, every deliberate difference from Python, and the Python ideas that lie outside this
+//! crate (processes, the GIL, `threading.local`).
+//!
 //! Every primitive is a small state machine on atomics over one shared wait core: a FIFO of
 //! parked threads whose nodes live on the waiters' own stacks, so no acquire, release or wait
 //! allocates (nor does a put or get on a bounded queue). The whole crate is checked under
