@@ -98,9 +98,18 @@ fn named_in(file: &Path, prefixes: &BTreeSet<String>) -> Named {
         } else if line.starts_with("#[") || line.is_empty() {
             // Attributes and blank lines between a doc comment and its fn keep the comment.
         } else {
-            let is_fn = line.starts_with("fn ") || line.starts_with("pub fn ");
-            if is_fn {
-                let name = file.display().to_string() + "::" + line;
+            let signature = line.strip_prefix("pub ").unwrap_or(line);
+            if let Some(rest) = signature.strip_prefix("fn ") {
+                let fn_name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let relative = file
+                    .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                    .unwrap_or(file)
+                    .display()
+                    .to_string();
+                let name = format!("{relative}::{fn_name}");
                 for id in ids_in(&doc, prefixes) {
                     named.by_fn.push((id, name.clone()));
                 }
@@ -111,6 +120,52 @@ fn named_in(file: &Path, prefixes: &BTreeSet<String>) -> Named {
     named
 }
 
+/// Every check file: whether it holds loom models, and its path.
+fn check_files() -> impl Iterator<Item = (bool, PathBuf)> {
+    files("loom-tests", "rs")
+        .into_iter()
+        .map(|file| (true, file))
+        .chain(files("tests", "rs").into_iter().map(|file| (false, file)))
+        .chain(
+            files("tests/common", "rs")
+                .into_iter()
+                .map(|file| (false, file)),
+        )
+}
+
+fn prefixes_of(defined: &BTreeMap<String, PathBuf>) -> BTreeSet<String> {
+    defined
+        .keys()
+        .map(|id| id.split_once('-').unwrap().0.to_string())
+        .collect()
+}
+
+/// The checks each chapter lists on the "**Checked by:**" line under each invariant.
+fn listed_checks() -> BTreeMap<String, BTreeSet<String>> {
+    let mut listed = BTreeMap::new();
+    for chapter in files("docs", "md") {
+        let mut current: Option<String> = None;
+        for line in fs::read_to_string(&chapter).unwrap().lines() {
+            if let Some(heading) = line.strip_prefix("### ") {
+                current = heading
+                    .split_once(':')
+                    .map(|(id, _)| id.to_string())
+                    .filter(|id| id.contains('-') && !id.contains(' '));
+            } else if let (Some(id), Some(rest)) = (&current, line.strip_prefix("**Checked by:**"))
+            {
+                let checks = rest
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_string)
+                    .collect();
+                listed.insert(id.clone(), checks);
+            }
+        }
+    }
+    listed
+}
+
 #[test]
 fn every_invariant_has_a_loom_model_and_a_test_and_every_named_id_exists() {
     let defined = defined_ids();
@@ -119,24 +174,12 @@ fn every_invariant_has_a_loom_model_and_a_test_and_every_named_id_exists() {
         "found only {} invariants in docs/",
         defined.len()
     );
-    let prefixes: BTreeSet<String> = defined
-        .keys()
-        .map(|id| id.split_once('-').unwrap().0.to_string())
-        .collect();
+    let prefixes = prefixes_of(&defined);
 
     let mut loom: BTreeSet<String> = BTreeSet::new();
     let mut other: BTreeSet<String> = BTreeSet::new();
     let mut problems = Vec::new();
-    let check_files = files("loom-tests", "rs")
-        .into_iter()
-        .map(|file| (true, file))
-        .chain(files("tests", "rs").into_iter().map(|file| (false, file)))
-        .chain(
-            files("tests/common", "rs")
-                .into_iter()
-                .map(|file| (false, file)),
-        );
-    for (is_loom, file) in check_files {
+    for (is_loom, file) in check_files() {
         let named = named_in(&file, &prefixes);
         for (id, _check) in &named.by_fn {
             if is_loom {
@@ -166,6 +209,43 @@ fn every_invariant_has_a_loom_model_and_a_test_and_every_named_id_exists() {
                 "{id} ({}) is named by no test outside loom",
                 chapter.display()
             ));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// The chapters' "**Checked by:**" lines list exactly the checks that name each invariant, so
+/// a reader following one reaches a check that exists and proves it. When this fails, run
+/// `python3 .ci/checked_by.py` to rewrite the lines from the checks.
+#[test]
+fn every_checked_by_line_lists_exactly_the_checks_that_name_its_invariant() {
+    let defined = defined_ids();
+    let prefixes = prefixes_of(&defined);
+    let mut naming: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (_is_loom, file) in check_files() {
+        for (id, check) in named_in(&file, &prefixes).by_fn {
+            naming.entry(id).or_default().insert(check);
+        }
+    }
+    let listed = listed_checks();
+    let mut problems = Vec::new();
+    for id in defined.keys() {
+        let named = naming.get(id).cloned().unwrap_or_default();
+        match listed.get(id) {
+            None => problems.push(format!("{id} has no \"**Checked by:**\" line")),
+            Some(lines) if *lines != named => {
+                for missing in named.difference(lines) {
+                    problems.push(format!(
+                        "{id}: the docs do not list {missing}, which names it"
+                    ));
+                }
+                for stale in lines.difference(&named) {
+                    problems.push(format!(
+                        "{id}: the docs list {stale}, which does not name it"
+                    ));
+                }
+            }
+            Some(_) => {}
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
