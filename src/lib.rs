@@ -57,6 +57,8 @@ mod condition;
 mod error;
 mod event;
 mod lock;
+#[cfg(feature = "lock_api")]
+mod mutex;
 pub mod queue;
 mod rlock;
 mod semaphore;
@@ -68,6 +70,11 @@ pub use condition::{Condition, ConditionLock};
 pub use error::{BrokenBarrierError, ReleaseError};
 pub use event::Event;
 pub use lock::{Lock, LockGuard};
+/// The [lock_api](https://docs.rs/lock_api) crate this one's [`Mutex`] is built on.
+#[cfg(feature = "lock_api")]
+pub use lock_api;
+#[cfg(feature = "lock_api")]
+pub use mutex::{Mutex, MutexGuard};
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{
     BoundedSemaphore, BoundedSemaphoreGuard, MAX_PERMITS, Semaphore, SemaphoreGuard,

@@ -144,6 +144,13 @@ impl Lock {
         self.acquire_slow(&Deadline::after(timeout))
     }
 
+    /// Blocks until the lock is acquired or `deadline` passes (lock_api's timed locks).
+    #[cfg(feature = "lock_api")]
+    #[inline]
+    pub(crate) fn acquire_until(&self, deadline: &Deadline) -> bool {
+        self.try_acquire_fast() || self.acquire_slow(deadline)
+    }
+
     /// Releases the lock, from any thread. Wakes one waiting thread, if any.
     /// Python: `lock.release()`.
     ///

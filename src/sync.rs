@@ -18,6 +18,10 @@
 //!   loom thread-local rather than the OS.
 
 pub(crate) use imp::*;
+/// The wall clock's instant, for lock_api's `try_lock_until`: loom has no clock of its own, so
+/// both builds name std's (the loom build turns it into a model deadline, see `Deadline::at`).
+#[cfg(feature = "lock_api")]
+pub(crate) use std::time::Instant;
 // Public (through `__internals`) so the crate's own models and tests can drive the core.
 pub use imp::Deadline;
 #[cfg(loom)]
@@ -224,6 +228,12 @@ mod imp {
             }
         }
 
+        /// At `instant` (lock_api's `try_lock_until`).
+        #[cfg(feature = "lock_api")]
+        pub fn at(instant: Instant) -> Self {
+            Deadline { at: Some(instant) }
+        }
+
         /// Whether the deadline has passed.
         #[inline]
         pub fn expired(&self) -> bool {
@@ -379,6 +389,15 @@ mod imp {
                 DeadlineKind::Model
             };
             Deadline { kind }
+        }
+
+        /// At a point in real time (lock_api's `try_lock_until`). The model has no clock, so
+        /// like any other timed wait it passes when the model's clock fires.
+        #[cfg(feature = "lock_api")]
+        pub fn at(_instant: super::Instant) -> Self {
+            Deadline {
+                kind: DeadlineKind::Model,
+            }
         }
 
         /// Whether the deadline has passed.

@@ -240,3 +240,27 @@ fn bounded_queue_paths_do_not_allocate() {
         assert_eq!(joiner.join().unwrap(), 0);
     });
 }
+
+/// LOCK-1: the lock_api `Mutex<T>` over a Lock allocates nothing to lock, try, time out or
+/// unlock.
+#[cfg(feature = "lock_api")]
+#[test]
+fn mutex_paths_do_not_allocate() {
+    let mutex = locksmith::Mutex::new(0u64);
+    assert_eq!(
+        allocations_in(|| {
+            *mutex.lock() += 1;
+            let held = mutex.lock();
+            assert!(mutex.try_lock().is_none());
+            assert!(mutex.try_lock_for(Duration::from_millis(2)).is_none());
+            assert!(
+                mutex
+                    .try_lock_until(Instant::now() + Duration::from_millis(2))
+                    .is_none()
+            );
+            drop(held);
+            assert_eq!(*mutex.try_lock().unwrap(), 1);
+        }),
+        0
+    );
+}
