@@ -167,8 +167,26 @@ impl Lock {
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), ReleaseError> {
-        // Release: the critical section happens before the next acquirer's Acquire. Clearing
-        // a bit that is already clear changes nothing, so a refused release is harmless.
+        // The uncontended release: one compare-exchange from "held, nobody waiting". (A
+        // `fetch_and` whose result is used compiles to a load and a compare-exchange loop on
+        // x86, which measured 1.5x parking_lot's unlock.)
+        // Release: the critical section happens before the next acquirer's Acquire.
+        if self
+            .state
+            .compare_exchange(LOCKED, UNLOCKED, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+        {
+            return Ok(());
+        }
+        self.release_slow()
+    }
+
+    /// A release that found `PARKED` set, or the lock not held.
+    #[cold]
+    #[inline(never)]
+    fn release_slow(&self) -> Result<(), ReleaseError> {
+        // Release: as in `release`. Clearing a bit that is already clear changes nothing, so
+        // a refused release is harmless.
         let previous = self.state.fetch_and(!LOCKED, Ordering::Release);
         if previous & LOCKED == 0 {
             return Err(ReleaseError::NotLocked);

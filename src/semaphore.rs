@@ -124,6 +124,7 @@ impl RawSemaphore {
     }
 
     /// Adds `n` permits unless that would pass `limit`; wakes up to `n` waiters.
+    #[inline]
     #[track_caller]
     fn release_n(&self, n: usize, limit: usize) -> Result<(), ReleaseError> {
         if n == 0 {
