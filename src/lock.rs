@@ -148,7 +148,15 @@ impl Lock {
     #[cfg(feature = "lock_api")]
     #[inline]
     pub(crate) fn acquire_until(&self, deadline: &Deadline) -> bool {
-        self.try_acquire_fast() || self.acquire_slow(deadline)
+        if self.try_acquire_fast() {
+            return true;
+        }
+        // A deadline already past tries once, as `acquire_timeout(ZERO)` does, rather than
+        // spinning and yielding first.
+        if deadline.expired() {
+            return self.try_acquire();
+        }
+        self.acquire_slow(deadline)
     }
 
     /// Releases the lock, from any thread. Wakes one waiting thread, if any.
