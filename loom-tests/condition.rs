@@ -115,6 +115,51 @@ fn wait_timeout_racing_notify() {
     });
 }
 
+/// COND-1 with a waiter leaving on timeout: a timed waiter that unlinks itself must not hide
+/// the waiter queued behind it from a later `notify_all` (which skips the wait core's lock
+/// when its lock-free "anyone queued" hint says no). A hint cleared while a waiter remains
+/// leaves the untimed waiter parked: a deadlock.
+#[test]
+fn timed_waiter_leaving_keeps_the_next_one_notifiable() {
+    // 3 threads (main, two waiters; main is also the clock): bounded at 2 preemptions. With
+    // a clock thread of its own and 3 preemptions the model took 555 s here; without it, 44 s
+    // at 3 and 0.6 s at 2, which still catches a hint cleared while a waiter remains.
+    bounded(2, || {
+        let shared = Arc::new((Condition::with_lock(Lock::new()), Protected::new()));
+        let timed = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, _) = &*shared;
+                cond.acquire();
+                let _ = cond.wait_timeout(Duration::from_secs(1)).unwrap();
+                cond.release().unwrap();
+            })
+        };
+        let untimed = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, ready) = &*shared;
+                cond.acquire();
+                while ready.get() == 0 {
+                    cond.wait().unwrap();
+                }
+                cond.release().unwrap();
+            })
+        };
+        let (cond, ready) = &*shared;
+        // The clock fires first; loom still runs the timed waiter's link before it in some
+        // executions, so the waiter leaves the queue while the other may be behind it.
+        locksmith::__internals::model::expire_timeouts();
+        cond.acquire();
+        ready.increment();
+        cond.notify_all().unwrap();
+        cond.release().unwrap();
+        untimed.join().unwrap();
+        timed.join().unwrap();
+        assert_eq!(cond.queued_waiters(), 0);
+    });
+}
+
 /// COND-4: wait and notify without the lock fail and change nothing: the lock stays free
 /// (or held by its owner), and nobody is woken.
 #[test]

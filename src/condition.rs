@@ -50,48 +50,62 @@ pub trait ConditionLock {
 }
 
 impl ConditionLock for Lock {
+    #[inline]
     fn acquire(&self) {
         Lock::acquire(self)
     }
+    #[inline]
     fn try_acquire(&self) -> bool {
         Lock::try_acquire(self)
     }
+    #[inline]
     fn release(&self) -> Result<(), ReleaseError> {
         Lock::release(self)
     }
+    #[inline]
     fn is_held(&self) -> bool {
         self.locked()
     }
+    #[inline]
     fn is_locked(&self) -> bool {
         self.locked()
     }
+    #[inline]
     fn release_all(&self) -> Result<usize, ReleaseError> {
         Lock::release(self).map(|()| 1)
     }
+    #[inline]
     fn restore(&self, _levels: usize) {
         Lock::acquire(self)
     }
 }
 
 impl ConditionLock for RLock {
+    #[inline]
     fn acquire(&self) {
         RLock::acquire(self)
     }
+    #[inline]
     fn try_acquire(&self) -> bool {
         RLock::try_acquire(self)
     }
+    #[inline]
     fn release(&self) -> Result<(), ReleaseError> {
         RLock::release(self)
     }
+    #[inline]
     fn is_held(&self) -> bool {
         self.is_owned()
     }
+    #[inline]
     fn is_locked(&self) -> bool {
         self.locked()
     }
+    #[inline]
     fn release_all(&self) -> Result<usize, ReleaseError> {
         self.release_all_levels()
     }
+    #[inline]
     fn restore(&self, levels: usize) {
         self.acquire_levels(levels)
     }
@@ -100,24 +114,31 @@ impl ConditionLock for RLock {
 macro_rules! forward_condition_lock {
     ($($handle:ty),*) => {$(
         impl<L: ConditionLock + ?Sized> ConditionLock for $handle {
+            #[inline]
             fn acquire(&self) {
                 (**self).acquire()
             }
+            #[inline]
             fn try_acquire(&self) -> bool {
                 (**self).try_acquire()
             }
+            #[inline]
             fn release(&self) -> Result<(), ReleaseError> {
                 (**self).release()
             }
+            #[inline]
             fn is_held(&self) -> bool {
                 (**self).is_held()
             }
+            #[inline]
             fn is_locked(&self) -> bool {
                 (**self).is_locked()
             }
+            #[inline]
             fn release_all(&self) -> Result<usize, ReleaseError> {
                 (**self).release_all()
             }
+            #[inline]
             fn restore(&self, levels: usize) {
                 (**self).restore(levels)
             }
@@ -354,7 +375,11 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     pub fn notify_n(&self, n: usize) -> Result<(), ReleaseError> {
         self.check_held()?;
-        if n > 0 {
+        // `has_waiters` without the list lock: every waiter links while holding our lock and
+        // releases it only afterwards, so holding the lock we see it (see `has_waiters`).
+        // With a plain Lock the caller may not be the holder, only see it held; `locked()`
+        // is an Acquire load for that case (see there).
+        if n > 0 && self.waiters.has_waiters() {
             self.waiters.wake(n, |_| TOKEN_NOTIFIED);
         }
         Ok(())

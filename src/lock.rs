@@ -216,8 +216,12 @@ impl Lock {
     /// ```
     #[inline]
     pub fn locked(&self) -> bool {
-        // Relaxed: a snapshot that may be stale by the time the caller looks at it anyway.
-        self.state.load(Ordering::Relaxed) & LOCKED != 0
+        // Acquire: every write to `state` is a read-modify-write, so whichever value we read
+        // carries every earlier release's writes with it (a release sequence). A Condition
+        // relies on it: a thread that merely sees the lock held may notify, and must then
+        // see the waiters linked before the last release (`Condition::notify_n`). On most
+        // machines an Acquire load costs what a Relaxed one does.
+        self.state.load(Ordering::Acquire) & LOCKED != 0
     }
 
     /// Acquires the lock and returns a guard that releases it when dropped (also during a

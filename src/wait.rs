@@ -25,7 +25,8 @@ use core::marker::PhantomPinned;
 use core::ptr;
 
 use crate::sync::{
-    AtomicUsize, Deadline, Ordering, SpinGuard, SpinLock, Thread, UnsafeCell, park, park_until,
+    AtomicBool, AtomicUsize, Deadline, Ordering, SpinGuard, SpinLock, Thread, UnsafeCell, park,
+    park_until,
 };
 
 /// In the queue. Only a waker, or the waiter itself on timeout, moves it on, under the lock.
@@ -95,6 +96,10 @@ pub struct WaitQueue {
     /// The list lock. Held only to link, unlink or detach nodes, never while parking or
     /// unparking, so a spin lock is enough.
     list_lock: SpinLock,
+    /// Whether the list is non-empty, readable without the lock (see
+    /// [`has_waiters`](WaitQueue::has_waiters)). Written only under the list lock, whenever
+    /// `head` changes between null and non-null. Fits in the list lock's padding.
+    queued: AtomicBool,
     head: UnsafeCell<*const Waiter>,
     tail: UnsafeCell<*const Waiter>,
 }
@@ -131,6 +136,7 @@ impl WaitQueue {
     pub const fn new() -> Self {
         WaitQueue {
             list_lock: SpinLock::new(),
+            queued: AtomicBool::new(false),
             head: UnsafeCell::new(ptr::null()),
             tail: UnsafeCell::new(ptr::null()),
         }
@@ -141,6 +147,7 @@ impl WaitQueue {
     pub fn new() -> Self {
         WaitQueue {
             list_lock: SpinLock::new(),
+            queued: AtomicBool::new(false),
             head: UnsafeCell::new(ptr::null()),
             tail: UnsafeCell::new(ptr::null()),
         }
@@ -246,6 +253,7 @@ impl WaitQueue {
         self.set_head(rest);
         if rest.is_null() {
             self.set_tail(ptr::null());
+            self.set_queued(false);
         } else {
             // SAFETY: `rest` is linked and alive, as above.
             unsafe { (*rest).prev.with_mut(|prev| *prev = ptr::null()) };
@@ -273,6 +281,21 @@ impl WaitQueue {
             thread.unpark();
         }
         count
+    }
+
+    /// Whether a thread may be queued, read without taking the list lock.
+    ///
+    /// It sees every waiter that linked before something the caller has synchronised with:
+    /// a condition variable's waiter links while holding the user's lock and releases that
+    /// lock afterwards, so a notifier holding the lock since then reads `true` until that
+    /// waiter leaves. It may still read `true` for a waiter that has just left (a harmless
+    /// look at an empty list). A caller without such an ordering must use [`wake`]
+    /// (WaitQueue::wake), which always looks under the lock.
+    #[inline]
+    pub fn has_waiters(&self) -> bool {
+        // Relaxed: the caller's own synchronisation (above) orders the link before this load,
+        // and coherence then makes the load read that write or a later one (an unlink).
+        self.queued.load(Ordering::Relaxed)
     }
 
     /// How many threads are queued now. For tests and Debug output; a snapshot only.
@@ -311,6 +334,12 @@ impl WaitQueue {
         self.head.with_mut(|head| unsafe { *head = node });
     }
 
+    fn set_queued(&self, queued: bool) {
+        // Relaxed: written under the list lock; readers rely on their own synchronisation
+        // (see `has_waiters`).
+        self.queued.store(queued, Ordering::Relaxed);
+    }
+
     fn set_tail(&self, node: *const Waiter) {
         // SAFETY: as in `head`.
         self.tail.with_mut(|tail| unsafe { *tail = node });
@@ -327,6 +356,7 @@ impl WaitQueue {
             node.next.with_mut(|next| *next = ptr::null());
             if tail.is_null() {
                 self.set_head(node);
+                self.set_queued(true);
             } else {
                 (*tail).next.with_mut(|next| *next = node);
             }
@@ -344,6 +374,9 @@ impl WaitQueue {
             let next = node.next.with(|next| *next);
             if prev.is_null() {
                 self.set_head(next);
+                if next.is_null() {
+                    self.set_queued(false);
+                }
             } else {
                 (*prev).next.with_mut(|p| *p = next);
             }
