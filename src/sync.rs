@@ -1,9 +1,10 @@
-//! The shim: the one place that chooses between std and loom.
+//! The shim: the one place that chooses between std, loom and shuttle.
 //!
 //! Everything the crate needs from the platform comes through here: atomics, `UnsafeCell`,
 //! parking and unparking a thread, the calling thread's identity, deadlines and the spin
-//! policy. Normal builds get std; `--cfg loom` builds get loom's checked versions. No other
-//! file names `std::sync::atomic`, `std::thread`, `Instant` or `loom`.
+//! policy. Normal builds get std; `--cfg loom` builds get loom's checked versions;
+//! `--cfg shuttle` builds get shuttle's scheduled ones (see the shuttle `imp` below). No
+//! other file names `std::sync::atomic`, `std::thread`, `Instant`, `loom` or `shuttle`.
 //!
 //! Under loom three things are modelled rather than real:
 //! - **Time.** loom has no clock. A timed wait's deadline reads a model-scoped "expired" flag
@@ -34,19 +35,22 @@ pub use imp::model;
 /// Under loom it does not spin at all: a spin yields, loom never runs a yielded thread while
 /// another can run, so a spinning contender always let the holder finish first and the
 /// models never saw it park (a release that woke nobody passed the mutual-exclusion model).
+///
+/// Under shuttle it does not spin either: shuttle runs one thread at a time, so a spin only
+/// spends schedule steps; what shuttle explores is who runs next, not how long.
 pub(crate) struct SpinWait {
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     round: u32,
 }
 
 impl SpinWait {
     /// Rounds before parking.
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     const ROUNDS: u32 = 10;
 
     pub(crate) const fn new() -> Self {
         SpinWait {
-            #[cfg(not(loom))]
+            #[cfg(not(any(loom, shuttle)))]
             round: 0,
         }
     }
@@ -56,7 +60,7 @@ impl SpinWait {
     }
 
     /// Spins once more and returns true, or returns false when it is time to park.
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     #[inline]
     pub(crate) fn spin(&mut self) -> bool {
         if self.round >= Self::ROUNDS {
@@ -73,8 +77,8 @@ impl SpinWait {
         true
     }
 
-    /// Under loom: park at once (see the type's docs).
-    #[cfg(loom)]
+    /// Under loom and shuttle: park at once (see the type's docs).
+    #[cfg(any(loom, shuttle))]
     #[inline]
     pub(crate) fn spin(&mut self) -> bool {
         false
@@ -83,7 +87,7 @@ impl SpinWait {
     /// Waits a moment for another thread that is in the middle of a few-instruction step
     /// (a queue slot claimed but not yet filled): spins while spinning pays, then yields on
     /// every call, because that thread may have been descheduled mid-step.
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     #[inline]
     pub(crate) fn snooze(&mut self) {
         if !self.spin() {
@@ -91,15 +95,39 @@ impl SpinWait {
         }
     }
 
-    /// Under loom: yield, so the model runs the thread we wait for.
-    #[cfg(loom)]
+    /// Under loom and shuttle: yield, so the scheduler runs the thread we wait for.
+    #[cfg(any(loom, shuttle))]
     #[inline]
     pub(crate) fn snooze(&mut self) {
-        loom::thread::yield_now();
+        imp::yield_now();
     }
 }
 
+/// `UnsafeCell` with loom's closure API, so code reads the same in every build. (loom
+/// brings its own, which checks accesses.)
 #[cfg(not(loom))]
+mod cell {
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+
+        #[inline]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        #[inline]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+#[cfg(not(any(loom, shuttle)))]
 mod imp {
     use std::cell::Cell;
     use std::time::{Duration, Instant};
@@ -150,25 +178,7 @@ mod imp {
         }
     }
 
-    /// `UnsafeCell` with loom's closure API, so code reads the same in both builds.
-    #[derive(Debug)]
-    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
-
-    impl<T> UnsafeCell<T> {
-        pub(crate) const fn new(value: T) -> Self {
-            UnsafeCell(std::cell::UnsafeCell::new(value))
-        }
-
-        #[inline]
-        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-            f(self.0.get())
-        }
-
-        #[inline]
-        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-            f(self.0.get())
-        }
-    }
+    pub(crate) use super::cell::UnsafeCell;
 
     /// A handle that wakes one parked thread.
     #[derive(Clone, Debug)]
@@ -276,6 +286,7 @@ mod imp {
     use std::time::Duration;
 
     pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) use loom::thread::yield_now;
     // loom models a SeqCst fence as a full synchronisation point (stronger than C++), which
     // is sound for the one pattern we use it for: two threads that each write, fence, then
     // read the other's word (see `queue::blocking::Waiters`).
@@ -436,5 +447,158 @@ mod imp {
                 parker.notify();
             }
         }
+    }
+}
+
+#[cfg(all(loom, shuttle))]
+compile_error!("build with --cfg loom or --cfg shuttle, not both");
+
+/// The shuttle backend (`--cfg shuttle`): shuttle's atomics, threads and parking, so its
+/// schedulers (random, PCT) decide who runs at every atomic access, over thousands of
+/// executions with more threads and operations than loom can hold. Shuttle runs one thread at
+/// a time and does not model weak memory (every access acts `SeqCst`): loom covers orderings,
+/// shuttle covers schedules. Two things are modelled:
+/// - **Spurious wakeups** are shuttle's own: its `park` may return without an unpark, and its
+///   schedulers choose when.
+/// - **Time.** Shuttle has no clock (its `park_timeout` is `park`). A timed deadline lies a
+///   few ticks ahead of a per-execution model clock, and every look at a deadline may advance
+///   that clock one tick, by a coin flip from shuttle's seeded random source, so a replayed
+///   seed times out at the same points. A timed waiter yields instead of parking: a park that
+///   only a timeout could end would read as a deadlock to shuttle.
+#[cfg(all(shuttle, not(loom)))]
+mod imp {
+    use std::time::Duration;
+
+    use shuttle::rand::Rng;
+
+    pub(crate) use super::cell::UnsafeCell;
+    pub(crate) use shuttle::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+    pub(crate) use shuttle::thread::yield_now;
+
+    /// Shuttle's mutex: a spin lock would only spend schedule steps while the holder waits
+    /// to be scheduled. (The std spin lock is textbook; see the std backend.)
+    pub(crate) struct SpinLock(shuttle::sync::Mutex<()>);
+
+    /// Holds a [`SpinLock`]; unlocks on drop.
+    pub(crate) struct SpinGuard<'a>(#[allow(dead_code)] shuttle::sync::MutexGuard<'a, ()>);
+
+    impl SpinLock {
+        pub(crate) const fn new() -> Self {
+            SpinLock(shuttle::sync::Mutex::new(()))
+        }
+
+        pub(crate) fn lock(&self) -> SpinGuard<'_> {
+            SpinGuard(
+                self.0
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            )
+        }
+    }
+
+    /// A handle that wakes one parked thread.
+    #[derive(Clone, Debug)]
+    pub(crate) struct Thread(shuttle::thread::Thread);
+
+    impl Thread {
+        pub(crate) fn current() -> Self {
+            Thread(shuttle::thread::current())
+        }
+
+        pub(crate) fn unpark(&self) {
+            self.0.unpark();
+        }
+    }
+
+    /// Shuttle's park, which may return spuriously.
+    pub(crate) fn park() {
+        shuttle::thread::park();
+    }
+
+    /// Untimed: a real park. Timed: one yield (see the module docs), and the caller's loop
+    /// looks at the deadline again.
+    pub(crate) fn park_until(deadline: &Deadline) {
+        match deadline.at {
+            None => park(),
+            Some(_) => {
+                if !deadline.expired() {
+                    yield_now();
+                }
+            }
+        }
+    }
+
+    shuttle::lazy_static! {
+        /// The model clock, in ticks; a fresh one for every execution.
+        static ref MODEL_CLOCK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    }
+
+    /// The model clock now. Relaxed (both helpers): shuttle runs its threads one at a time on
+    /// one OS thread, so any ordering reads the latest tick; the clock publishes no data.
+    fn now() -> u64 {
+        MODEL_CLOCK.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// When a timed wait gives up, on the model clock.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Deadline {
+        /// `None`: never.
+        at: Option<u64>,
+    }
+
+    impl Deadline {
+        /// A deadline that never passes.
+        pub const fn never() -> Self {
+            Deadline { at: None }
+        }
+
+        /// A zero timeout has already passed; `Duration::MAX` never passes (as in the std
+        /// build); any other lies one to three ticks ahead, chosen by the seed.
+        pub fn after(timeout: Duration) -> Self {
+            let at = if timeout.is_zero() {
+                Some(now())
+            } else if timeout == Duration::MAX {
+                None
+            } else {
+                Some(now() + shuttle::rand::thread_rng().gen_range(1..=3))
+            };
+            Deadline { at }
+        }
+
+        /// At a point in real time (lock_api's `try_lock_until`): the model has no real time,
+        /// so a past instant has passed and any other is a few ticks ahead.
+        #[cfg(feature = "lock_api")]
+        pub fn at(instant: super::Instant) -> Self {
+            Deadline::after(instant.saturating_duration_since(super::Instant::now()))
+        }
+
+        /// Whether the deadline has passed. Each look may first move the clock a tick.
+        pub fn expired(&self) -> bool {
+            let Some(at) = self.at else {
+                return false;
+            };
+            if shuttle::rand::thread_rng().gen_ratio(1, 4) {
+                MODEL_CLOCK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            now() >= at
+        }
+    }
+
+    shuttle::thread_local! {
+        /// This thread's identity; 0 until first asked for.
+        static THREAD_ID: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// A nonzero number identifying the calling shuttle thread. The counter is a plain std
+    /// atomic: ids only need to be distinct and nonzero (Relaxed, for the same reason as the
+    /// std backend's).
+    pub(crate) fn thread_id() -> usize {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        THREAD_ID.with(|id| {
+            if id.get() == 0 {
+                id.set(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            }
+            id.get()
+        })
     }
 }
