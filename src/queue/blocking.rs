@@ -118,6 +118,19 @@ impl Waiters {
         self.notify(1);
     }
 
+    /// Wakes one parked thread, or every one if `all()` says so; `all` runs only when a
+    /// thread may be parked, after the handshake's fence, so it sees any change that the
+    /// parked threads saw before they parked (module docs).
+    #[inline]
+    pub(crate) fn notify_one_or_all(&self, all: impl FnOnce() -> bool) {
+        // SeqCst fence: the waking half of the handshake, as in `notify`.
+        fence(Ordering::SeqCst);
+        // Relaxed: as in `notify`.
+        if self.maybe_parked.load(Ordering::Relaxed) {
+            self.wake(if all() { usize::MAX } else { 1 });
+        }
+    }
+
     /// Wakes every parked thread.
     pub(crate) fn notify_all(&self) {
         self.notify(usize::MAX);
@@ -268,15 +281,24 @@ impl<S: Store> Core<S> {
     #[inline]
     pub(crate) fn try_put(&self, item: S::Item) -> Result<(), PutError<S::Item>> {
         self.store.try_push(item, || self.tasks.add())?;
-        self.getters.notify_one();
+        self.wake_getters_after_put();
         Ok(())
     }
 
     /// A put that counts no task: `SimpleQueue` has no `task_done`.
     pub(crate) fn try_put_untracked(&self, item: S::Item) -> Result<(), PutError<S::Item>> {
         self.store.try_push(item, || {})?;
-        self.getters.notify_one();
+        self.wake_getters_after_put();
         Ok(())
+    }
+
+    /// After a put: one getter normally, for the one item. Every getter if the queue has
+    /// shut down meanwhile: getters that found this put still in flight after the shutdown
+    /// woke them parked again, and only one of them gets the item; with no put to come, the
+    /// rest would sleep for good. Found by shuttle (`queue_shutdown_releases_everyone`).
+    #[inline]
+    fn wake_getters_after_put(&self) {
+        self.getters.notify_one_or_all(|| self.store.is_shut_down());
     }
 
     /// `put(timeout=...)`, or `put()` with a deadline that never passes.

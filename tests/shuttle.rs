@@ -1,0 +1,654 @@
+//! shuttle scenarios: every primitive and the queues with more threads and operations than a
+//! loom model can hold (3 to 8 threads, tens of operations each, timed and untimed waits
+//! mixed), each run under shuttle's random scheduler and its PCT scheduler.
+//!
+//! ```sh
+//! RUSTFLAGS="--cfg shuttle" cargo test --release --test shuttle
+//! ```
+//!
+//! `LOCKSMITH_SHUTTLE_ITERATIONS` sets how many schedules each scheduler tries per scenario
+//! (default 1000). A failing schedule is printed by shuttle as an encoded string; run it
+//! again with `LOCKSMITH_SHUTTLE_REPLAY='<string>'` and the scenario's name as the test
+//! filter. Under shuttle, spurious wake-ups come from shuttle's `park`, and timeouts from the
+//! shim's model clock (src/sync.rs), both drawn from the schedule's seed.
+#![cfg(shuttle)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use locksmith::queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue};
+use locksmith::{
+    Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, ReleaseError, Semaphore,
+};
+use shuttle::rand::Rng;
+use shuttle::sync::atomic::{AtomicUsize, Ordering};
+use shuttle::thread;
+
+/// Any timed wait: the length does not matter under the model clock, only that it is timed.
+const TIMED: Duration = Duration::from_millis(10);
+
+/// Runs `scenario` under the random scheduler and under PCT (depth 3), or replays one
+/// schedule when `LOCKSMITH_SHUTTLE_REPLAY` is set.
+fn explore(scenario: fn()) {
+    if let Ok(schedule) = std::env::var("LOCKSMITH_SHUTTLE_REPLAY") {
+        shuttle::replay(scenario, &schedule);
+        return;
+    }
+    let iterations = std::env::var("LOCKSMITH_SHUTTLE_ITERATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    shuttle::check_random(scenario, iterations);
+    shuttle::check_pct(scenario, iterations, 3);
+}
+
+/// A counter updated by a separate load and store with a yield between them: without mutual
+/// exclusion, shuttle finds the schedule that loses an update.
+struct Unguarded(AtomicUsize);
+
+impl Unguarded {
+    fn new() -> Self {
+        Unguarded(AtomicUsize::new(0))
+    }
+
+    fn increment(&self) {
+        let seen = self.0.load(Ordering::SeqCst);
+        thread::yield_now();
+        self.0.store(seen + 1, Ordering::SeqCst);
+    }
+
+    fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Which way thread `t`'s `i`th operation acquires: untimed, timed or try, mixed.
+fn attempt(
+    t: usize,
+    i: usize,
+    acquire: impl Fn(),
+    timed: impl Fn() -> bool,
+    try_: impl Fn() -> bool,
+) -> bool {
+    match (t + i) % 3 {
+        0 => {
+            acquire();
+            true
+        }
+        1 => timed(),
+        _ => try_(),
+    }
+}
+
+/// LOCK-1, LOCK-3 at scale: 4 threads x 6 acquisitions of every kind; every acquisition
+/// that succeeded entered the section alone (no update lost), and each was released by a
+/// thread other than the one that took it half the time (a Lock has no owner).
+#[test]
+fn lock_four_threads_mixed_acquires() {
+    explore(|| {
+        let shared = Arc::new((Lock::new(), Unguarded::new(), AtomicUsize::new(0)));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let (lock, data, entered) = &*shared;
+                    for i in 0..6 {
+                        if attempt(
+                            t,
+                            i,
+                            || lock.acquire(),
+                            || lock.acquire_timeout(TIMED),
+                            || lock.try_acquire(),
+                        ) {
+                            data.increment();
+                            entered.fetch_add(1, Ordering::SeqCst);
+                            lock.release().unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for handle in threads {
+            handle.join().unwrap();
+        }
+        let (lock, data, entered) = &*shared;
+        assert_eq!(
+            data.get(),
+            entered.load(Ordering::SeqCst),
+            "an update was lost"
+        );
+        assert!(!lock.locked());
+        assert_eq!(lock.release(), Err(ReleaseError::NotLocked));
+    });
+}
+
+/// LOCK-2 at scale: a Lock released by a thread that did not take it hands over to the
+/// next waiter (a semaphore-like handshake across 3 threads and 8 rounds).
+#[test]
+fn lock_released_by_other_threads_in_turn() {
+    explore(|| {
+        let lock = Arc::new(Lock::new());
+        lock.acquire();
+        let taken = Arc::new(Semaphore::new(0));
+        let takers: Vec<_> = (0..3)
+            .map(|_| {
+                let (lock, taken) = (Arc::clone(&lock), Arc::clone(&taken));
+                thread::spawn(move || {
+                    for _ in 0..3 {
+                        lock.acquire();
+                        taken.release();
+                    }
+                })
+            })
+            .collect();
+        // Nine acquisitions, each released by this thread, which never acquired them: after
+        // each release, wait until a taker holds the lock again, then release that too.
+        for _ in 0..9 {
+            lock.release().unwrap();
+            taken.acquire();
+        }
+        for handle in takers {
+            handle.join().unwrap();
+        }
+        assert!(lock.locked(), "the last taker holds it");
+        assert_eq!(taken.value(), 0);
+    });
+}
+
+/// RLOCK-1..3 at scale: 4 threads re-enter to depth 1..3 with every kind of acquire; only
+/// the owner's releases succeed, and nobody else ever gets in while it holds.
+#[test]
+fn rlock_four_threads_reentering() {
+    explore(|| {
+        let shared = Arc::new((RLock::new(), Unguarded::new(), AtomicUsize::new(0)));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let (rlock, data, entered) = &*shared;
+                    for i in 0..4 {
+                        let depth = 1 + (t + i) % 3;
+                        if !attempt(
+                            t,
+                            i,
+                            || rlock.acquire(),
+                            || rlock.acquire_timeout(TIMED),
+                            || rlock.try_acquire(),
+                        ) {
+                            assert!(!rlock.is_owned());
+                            continue;
+                        }
+                        for _ in 1..depth {
+                            assert!(rlock.try_acquire(), "the owner re-enters at once");
+                        }
+                        assert_eq!(rlock.recursion_count(), depth);
+                        data.increment();
+                        entered.fetch_add(1, Ordering::SeqCst);
+                        for _ in 0..depth {
+                            rlock.release().unwrap();
+                        }
+                        assert_ne!(rlock.release(), Ok(()), "released past its count");
+                    }
+                })
+            })
+            .collect();
+        for handle in threads {
+            handle.join().unwrap();
+        }
+        let (rlock, data, entered) = &*shared;
+        assert_eq!(
+            data.get(),
+            entered.load(Ordering::SeqCst),
+            "an update was lost"
+        );
+        assert!(!rlock.locked());
+    });
+}
+
+/// SEM-1..3 at scale: 6 threads on 2 permits, acquires of every kind and releases of one or
+/// two permits at a time; never more than 2 inside, and every permit comes back.
+#[test]
+fn semaphore_six_threads_on_two_permits() {
+    explore(|| {
+        let shared = Arc::new((Semaphore::new(2), AtomicUsize::new(0)));
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let (sem, inside) = &*shared;
+                    for i in 0..4 {
+                        // Every third round takes both permits and gives them back at once.
+                        let pair = (t + i) % 4 == 3;
+                        let n = if pair { 2 } else { 1 };
+                        let mut taken = 0;
+                        if attempt(
+                            t,
+                            i,
+                            || sem.acquire(),
+                            || sem.acquire_timeout(TIMED),
+                            || sem.try_acquire(),
+                        ) {
+                            taken += 1;
+                            // The second permit only with a timeout: two threads each holding
+                            // one and blocking for another would deadlock by design.
+                            if n == 2 && sem.acquire_timeout(TIMED) {
+                                taken += 1;
+                            }
+                        }
+                        let now = inside.fetch_add(taken, Ordering::SeqCst) + taken;
+                        assert!(now <= 2, "{now} permits in use out of 2");
+                        inside.fetch_sub(taken, Ordering::SeqCst);
+                        sem.release_n(taken);
+                    }
+                })
+            })
+            .collect();
+        for handle in threads {
+            handle.join().unwrap();
+        }
+        assert_eq!(shared.0.value(), 2);
+    });
+}
+
+/// SEM-4 at scale: a BoundedSemaphore refuses every release past its value, however the
+/// releases race, and never loses one that fits.
+#[test]
+fn bounded_semaphore_racing_releases() {
+    explore(|| {
+        let sem = Arc::new(BoundedSemaphore::new(3));
+        for _ in 0..3 {
+            sem.acquire();
+        }
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..5)
+            .map(|t| {
+                let (sem, accepted) = (Arc::clone(&sem), Arc::clone(&accepted));
+                thread::spawn(move || {
+                    let n = 1 + t % 2;
+                    match sem.release_n(n) {
+                        Ok(()) => {
+                            accepted.fetch_add(n, Ordering::SeqCst);
+                        }
+                        Err(error) => assert_eq!(error, ReleaseError::TooManyReleases),
+                    }
+                })
+            })
+            .collect();
+        for handle in threads {
+            handle.join().unwrap();
+        }
+        let accepted = accepted.load(Ordering::SeqCst);
+        assert!(accepted <= 3);
+        assert_eq!(sem.value(), accepted, "a refused release changed the value");
+    });
+}
+
+/// EVENT-1..3 at scale: 5 waiters (untimed and timed) against a setter and a clearer; the
+/// untimed ones all return once the final set lands, and a timed wait that says true saw
+/// the flag set at some point (the setter had begun).
+#[test]
+fn event_five_waiters_setter_and_clearer() {
+    explore(|| {
+        let shared = Arc::new((Event::new(), AtomicUsize::new(0)));
+        let waiters: Vec<_> = (0..5)
+            .map(|t| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let (event, sets) = &*shared;
+                    for _ in 0..2 {
+                        if t % 2 == 0 {
+                            event.wait();
+                        } else if event.wait_timeout(TIMED) {
+                            assert!(sets.load(Ordering::SeqCst) > 0, "true before any set");
+                        }
+                    }
+                })
+            })
+            .collect();
+        let clearer = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                for _ in 0..3 {
+                    shared.0.clear();
+                    thread::yield_now();
+                }
+            })
+        };
+        let (event, sets) = &*shared;
+        for _ in 0..2 {
+            sets.fetch_add(1, Ordering::SeqCst);
+            event.set();
+        }
+        clearer.join().unwrap();
+        // The final set, after the last clear: every untimed waiter must come out.
+        sets.fetch_add(1, Ordering::SeqCst);
+        event.set();
+        for handle in waiters {
+            handle.join().unwrap();
+        }
+        assert_eq!(event.queued_waiters(), 0);
+    });
+}
+
+/// COND-1..3 at scale: 3 consumers and 2 producers share a counter of items under one
+/// Condition (over a Lock); consumers wait with and without timeouts, producers notify one
+/// or all; every item is consumed once and nobody is left waiting.
+#[test]
+fn condition_producers_and_consumers() {
+    explore(|| {
+        const ITEMS: usize = 6;
+        let shared = Arc::new((
+            Condition::with_lock(Lock::new()),
+            AtomicUsize::new(0), // items available, read and written under the lock
+            AtomicUsize::new(0), // items consumed
+        ));
+        let consumers: Vec<_> = (0..3)
+            .map(|t| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let (cond, available, consumed) = &*shared;
+                    loop {
+                        cond.acquire();
+                        let done = || consumed.load(Ordering::SeqCst) == ITEMS;
+                        while available.load(Ordering::SeqCst) == 0 && !done() {
+                            if t == 0 {
+                                cond.wait_timeout(TIMED).unwrap();
+                            } else {
+                                cond.wait().unwrap();
+                            }
+                        }
+                        if done() {
+                            cond.release().unwrap();
+                            return;
+                        }
+                        available.fetch_sub(1, Ordering::SeqCst);
+                        if consumed.fetch_add(1, Ordering::SeqCst) + 1 == ITEMS {
+                            cond.notify_all().unwrap(); // wake the others to finish
+                        }
+                        cond.release().unwrap();
+                    }
+                })
+            })
+            .collect();
+        let producers: Vec<_> = (0..2)
+            .map(|t| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let (cond, available, _) = &*shared;
+                    for i in 0..ITEMS / 2 {
+                        cond.acquire();
+                        available.fetch_add(1, Ordering::SeqCst);
+                        if (t + i) % 2 == 0 {
+                            cond.notify().unwrap();
+                        } else {
+                            cond.notify_all().unwrap();
+                        }
+                        cond.release().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for handle in producers.into_iter().chain(consumers) {
+            handle.join().unwrap();
+        }
+        let (cond, available, consumed) = &*shared;
+        assert_eq!(consumed.load(Ordering::SeqCst), ITEMS);
+        assert_eq!(available.load(Ordering::SeqCst), 0);
+        assert_eq!(cond.queued_waiters(), 0);
+    });
+}
+
+/// BARRIER-1..2 at scale: 5 parties (more threads than a loom model may spawn), 3 rounds;
+/// each round hands out every index once.
+#[test]
+fn barrier_five_parties_three_rounds() {
+    explore(|| {
+        const PARTIES: usize = 5;
+        let barrier = Arc::new(Barrier::new(PARTIES));
+        let threads: Vec<_> = (0..PARTIES)
+            .map(|_| {
+                let barrier = Arc::clone(&barrier);
+                thread::spawn(move || (0..3).map(|_| barrier.wait().unwrap()).collect::<Vec<_>>())
+            })
+            .collect();
+        let indices: Vec<Vec<usize>> = threads.into_iter().map(|h| h.join().unwrap()).collect();
+        for round in 0..3 {
+            let seen: BTreeSet<usize> = indices.iter().map(|mine| mine[round]).collect();
+            assert_eq!(
+                seen,
+                (0..PARTIES).collect(),
+                "round {round}: an index twice"
+            );
+        }
+        assert!(!barrier.broken());
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+/// BARRIER-3..4 at scale: 4 parties, one of which waits with a timeout; either the round
+/// completes for everyone or the barrier breaks for everyone, nobody is left waiting, and a
+/// reset makes it usable again.
+#[test]
+fn barrier_timeout_breaks_for_everyone() {
+    explore(|| {
+        let barrier = Arc::new(Barrier::new(4));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let barrier = Arc::clone(&barrier);
+                thread::spawn(move || {
+                    if t == 0 {
+                        barrier.wait_timeout(TIMED).is_ok()
+                    } else {
+                        barrier.wait().is_ok()
+                    }
+                })
+            })
+            .collect();
+        let passed: Vec<bool> = threads.into_iter().map(|h| h.join().unwrap()).collect();
+        assert!(
+            passed.iter().all(|&p| p) || passed.iter().all(|&p| !p),
+            "a round half passed and half broke: {passed:?}"
+        );
+        assert_eq!(barrier.broken(), !passed[0]);
+        assert_eq!(barrier.n_waiting(), 0);
+        barrier.reset();
+        assert!(!barrier.broken());
+    });
+}
+
+/// QUEUE-1..4 at scale: 3 producers put 5 items each into a Queue of capacity 2 (blocking,
+/// timed and try puts, retried until taken), 3 consumers get with every kind of get; every
+/// item arrives exactly once, in each producer's order, and `join` returns once all are done.
+#[test]
+fn queue_three_producers_three_consumers() {
+    explore(|| {
+        const PER_PRODUCER: usize = 5;
+        let queue = Arc::new(Queue::new(2));
+        let producers: Vec<_> = (0..3)
+            .map(|p| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || {
+                    for i in 0..PER_PRODUCER {
+                        let item = p * 100 + i;
+                        // Timed and try puts that find the queue full fall back to a blocking
+                        // put (a retry loop would only spin the scheduler).
+                        let put = match (p + i) % 3 {
+                            0 => queue.put(item),
+                            1 => queue.put_timeout(item, TIMED),
+                            _ => queue.try_put(item),
+                        };
+                        match put {
+                            Ok(()) => {}
+                            Err(PutError::Full(back)) => queue.put(back).unwrap(),
+                            Err(error) => panic!("unexpected {error:?}"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        let consumers: Vec<_> = (0..3)
+            .map(|c| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || {
+                    let mut got = Vec::new();
+                    for i in 0..PER_PRODUCER {
+                        let get = match (c + i) % 3 {
+                            0 => queue.get(),
+                            1 => queue.get_timeout(TIMED),
+                            _ => queue.try_get(),
+                        };
+                        let item = match get {
+                            Ok(item) => item,
+                            Err(GetError::Empty) => queue.get().unwrap(),
+                            Err(error) => panic!("unexpected {error:?}"),
+                        };
+                        got.push(item);
+                        queue.task_done().unwrap();
+                    }
+                    got
+                })
+            })
+            .collect();
+        let joiner = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.join())
+        };
+        for handle in producers {
+            handle.join().unwrap();
+        }
+        let mut all = Vec::new();
+        for handle in consumers {
+            let got = handle.join().unwrap();
+            for p in 0..3 {
+                let from_p: Vec<_> = got.iter().filter(|&&item| item / 100 == p).collect();
+                assert!(
+                    from_p.windows(2).all(|w| w[0] < w[1]),
+                    "out of order: {got:?}"
+                );
+            }
+            all.extend(got);
+        }
+        joiner.join().unwrap();
+        all.sort_unstable();
+        let expected: Vec<_> = (0..3)
+            .flat_map(|p| (0..PER_PRODUCER).map(move |i| p * 100 + i))
+            .collect();
+        assert_eq!(all, expected, "an item lost or duplicated");
+        assert!(queue.is_empty());
+        assert_eq!(queue.unfinished_tasks(), 0);
+    });
+}
+
+/// QUEUE-7..9 at scale: shutdown racing 3 blocked putters and 3 blocked getters on a Queue
+/// of capacity 1. Nobody stays blocked; every item put is either got or (immediate) dropped
+/// and counted done, and `join` returns.
+#[test]
+fn queue_shutdown_releases_everyone() {
+    explore(|| {
+        let queue = Arc::new(Queue::new(1));
+        let put_ok = Arc::new(AtomicUsize::new(0));
+        let got = Arc::new(AtomicUsize::new(0));
+        let mut threads = Vec::new();
+        for t in 0..3 {
+            let (putter_queue, put_ok) = (Arc::clone(&queue), Arc::clone(&put_ok));
+            threads.push(thread::spawn(move || {
+                for i in 0..2 {
+                    match putter_queue.put(t * 10 + i) {
+                        Ok(()) => {
+                            put_ok.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(error) => assert!(error.is_shutdown()),
+                    }
+                }
+            }));
+            let (getter_queue, got) = (Arc::clone(&queue), Arc::clone(&got));
+            threads.push(thread::spawn(move || {
+                loop {
+                    match getter_queue.get() {
+                        Ok(_) => {
+                            got.fetch_add(1, Ordering::SeqCst);
+                            getter_queue.task_done().unwrap();
+                        }
+                        Err(error) => {
+                            assert_eq!(error, GetError::ShutDown);
+                            return;
+                        }
+                    }
+                }
+            }));
+        }
+        let immediate = shuttle::rand::thread_rng().gen_bool(0.5);
+        queue.shutdown(immediate);
+        for handle in threads {
+            handle.join().unwrap();
+        }
+        queue.join();
+        assert!(got.load(Ordering::SeqCst) <= put_ok.load(Ordering::SeqCst));
+        if !immediate {
+            assert_eq!(got.load(Ordering::SeqCst), put_ok.load(Ordering::SeqCst));
+        }
+        assert_eq!(queue.len(), 0);
+        assert_eq!(queue.unfinished_tasks(), 0);
+    });
+}
+
+/// QUEUE-5 at scale: LifoQueue and PriorityQueue of capacity 2, and a SimpleQueue, each
+/// with 2 producers and 2 consumers: every item arrives exactly once.
+#[test]
+fn lifo_and_priority_queues_conserve_items() {
+    /// `put` and `get` try with a timeout, then block.
+    fn run<Q: Send + Sync + 'static>(queue: Q, put: fn(&Q, usize), get: fn(&Q) -> usize) {
+        let queue = Arc::new(queue);
+        let producers: Vec<_> = (0..2)
+            .map(|p| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || {
+                    for i in 0..4 {
+                        put(&queue, p * 10 + i);
+                    }
+                })
+            })
+            .collect();
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || (0..4).map(|_| get(&queue)).collect::<Vec<_>>())
+            })
+            .collect();
+        for handle in producers {
+            handle.join().unwrap();
+        }
+        let mut all: Vec<usize> = consumers
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, vec![0, 1, 2, 3, 10, 11, 12, 13]);
+    }
+    explore(|| {
+        run(
+            LifoQueue::new(2),
+            |q, item| {
+                if let Err(back) = q.put_timeout(item, TIMED) {
+                    q.put(back.into_inner()).unwrap();
+                }
+            },
+            |q| q.get_timeout(TIMED).or_else(|_| q.get()).unwrap(),
+        );
+        run(
+            PriorityQueue::new(2),
+            |q, item| {
+                if let Err(back) = q.put_timeout(item, TIMED) {
+                    q.put(back.into_inner()).unwrap();
+                }
+            },
+            |q| q.get_timeout(TIMED).or_else(|_| q.get()).unwrap(),
+        );
+        run(
+            SimpleQueue::new(),
+            |q, item| q.put(item),
+            |q| q.get_timeout(TIMED).or_else(|_| q.get()).unwrap(),
+        );
+    });
+}
