@@ -20,6 +20,22 @@
 //! The two fences are ordered one way or the other, and whichever comes second sees the
 //! first thread's write: the getter sees the item, or the putter sees the mark. Both may
 //! happen (a harmless extra look at the queue); neither missing is what the fences rule out.
+//!
+//! # Spent wake-ups, and the baton
+//!
+//! On the ring, puts finish out of order: two putters claim positions 0 and 1, and the one
+//! at 1 finishes first and wakes a getter. That getter looks at position 0, finds its put
+//! still in flight, and parks again: the wake-up is spent, though an item is ready behind
+//! the one in flight. When position 0 finishes, its put wakes one getter, and two items are
+//! there. So whoever takes an item from a bounded store passes the baton: after its fence
+//! it wakes one more getter if another item is ready (`can_pop`) and one may be parked.
+//! Every spent wake-up is made good this way: the getter that takes the item in front of
+//! the one whose wake-up was spent sees it ready, or the parked getter sees that getter's
+//! move. Gets finish out of order the same way, so a put on a bounded store passes the
+//! baton to one more putter if there is room. The locked stores never have a change in
+//! flight, so no wake-up of theirs is spent; they pass the baton only when bounded, where
+//! the fence is paid anyway. Found by shuttle (`queue_three_producers_three_consumers`, 3
+//! putters and 3 getters); loom's models hold at most two threads on a side.
 
 use crate::queue::{GetError, PutError, TaskDoneError};
 use crate::sync::{AtomicBool, AtomicUsize, Deadline, Ordering, SpinWait, fence};
@@ -112,22 +128,18 @@ impl Waiters {
         )
     }
 
-    /// Wakes one parked thread, if any. Call after making the change it waits for.
+    /// The waking half without its fence, for a caller that issued the fence itself (after
+    /// a put or a get, one fence serves both lists): if a thread may be parked, wakes
+    /// `count()` of them. `count` runs only then, after the fence, so it sees any change
+    /// that the parked threads saw before they parked (module docs).
     #[inline]
-    pub(crate) fn notify_one(&self) {
-        self.notify(1);
-    }
-
-    /// Wakes one parked thread, or every one if `all()` says so; `all` runs only when a
-    /// thread may be parked, after the handshake's fence, so it sees any change that the
-    /// parked threads saw before they parked (module docs).
-    #[inline]
-    pub(crate) fn notify_one_or_all(&self, all: impl FnOnce() -> bool) {
-        // SeqCst fence: the waking half of the handshake, as in `notify`.
-        fence(Ordering::SeqCst);
-        // Relaxed: as in `notify`.
+    fn wake_if_marked(&self, count: impl FnOnce() -> usize) {
+        // Relaxed: ordered by the caller's fence; a stale `true` only costs a look.
         if self.maybe_parked.load(Ordering::Relaxed) {
-            self.wake(if all() { usize::MAX } else { 1 });
+            match count() {
+                0 => {}
+                n => self.wake(n),
+            }
         }
     }
 
@@ -141,10 +153,7 @@ impl Waiters {
         // SeqCst fence: the waking half of the handshake (module docs). Either we see the
         // mark of a thread about to park, or that thread's check sees our change.
         fence(Ordering::SeqCst);
-        // Relaxed: ordered by the fence; a stale `true` only costs a look.
-        if self.maybe_parked.load(Ordering::Relaxed) {
-            self.wake(max);
-        }
+        self.wake_if_marked(|| max);
     }
 
     #[cold]
@@ -281,24 +290,49 @@ impl<S: Store> Core<S> {
     #[inline]
     pub(crate) fn try_put(&self, item: S::Item) -> Result<(), PutError<S::Item>> {
         self.store.try_push(item, || self.tasks.add())?;
-        self.wake_getters_after_put();
+        self.wake_after_put();
         Ok(())
     }
 
     /// A put that counts no task: `SimpleQueue` has no `task_done`.
     pub(crate) fn try_put_untracked(&self, item: S::Item) -> Result<(), PutError<S::Item>> {
         self.store.try_push(item, || {})?;
-        self.wake_getters_after_put();
+        self.wake_after_put();
         Ok(())
     }
 
-    /// After a put: one getter normally, for the one item. Every getter if the queue has
-    /// shut down meanwhile: getters that found this put still in flight after the shutdown
-    /// woke them parked again, and only one of them gets the item; with no put to come, the
-    /// rest would sleep for good. Found by shuttle (`queue_shutdown_releases_everyone`).
+    /// After a put: one getter, for the item. Every getter if the queue has shut down
+    /// meanwhile: getters that the shutdown woke and that found this put in flight parked
+    /// again, one of them gets the item, and the rest must see the shutdown (found by
+    /// shuttle, `queue_shutdown_releases_everyone`). On a bounded store, one more putter if
+    /// there is room: the baton (module docs, "Spent wake-ups").
     #[inline]
-    fn wake_getters_after_put(&self) {
-        self.getters.notify_one_or_all(|| self.store.is_shut_down());
+    fn wake_after_put(&self) {
+        // SeqCst fence: the waking half of the handshake (module docs), for both lists.
+        fence(Ordering::SeqCst);
+        self.getters.wake_if_marked(|| {
+            if self.store.is_shut_down() {
+                usize::MAX
+            } else {
+                1
+            }
+        });
+        if self.store.maxsize() != 0 {
+            self.putters
+                .wake_if_marked(|| usize::from(self.store.can_push()));
+        }
+    }
+
+    /// After a get from a bounded store (an unbounded one has no putters, and no spent
+    /// wake-ups: see the module docs): one putter, for the room, and one more getter if
+    /// another item is ready, the baton.
+    #[inline]
+    fn wake_after_get(&self) {
+        // SeqCst fence: the waking half of the handshake (module docs), for both lists.
+        fence(Ordering::SeqCst);
+        self.putters.wake_if_marked(|| 1);
+        self.getters
+            .wake_if_marked(|| usize::from(self.store.can_pop(false)));
     }
 
     /// `put(timeout=...)`, or `put()` with a deadline that never passes.
@@ -326,9 +360,8 @@ impl<S: Store> Core<S> {
     #[inline]
     pub(crate) fn try_get(&self) -> Result<S::Item, GetError> {
         let item = self.store.try_pop(false)?;
-        // An unbounded store never has putters waiting.
         if self.store.maxsize() != 0 {
-            self.putters.notify_one();
+            self.wake_after_get();
         }
         Ok(item)
     }

@@ -156,8 +156,10 @@ enum PopSlot {
     Ready,
     /// Not filled for this position: the ring is empty (also while last lap's getter is
     /// still moving its item out), or a putter that claimed the position is still writing.
-    /// `in_flight` tells the two apart.
-    Unfilled { in_flight: bool },
+    /// `in_flight` tells the two apart; `shut` says whether the queue was shut down at that
+    /// same moment (one read of `tail` gives both, so "empty and shut down" is a state the
+    /// queue was really in, not two looks at different times).
+    Unfilled { in_flight: bool, shut: bool },
     /// The slot is ahead of our `head`: others moved on while we looked; read it again.
     Stale,
 }
@@ -188,10 +190,12 @@ impl<T> Ring<T> {
         } else if is_behind(stamp, position.wrapping_add(1)) {
             // SeqCst fence: do not judge "empty" on a `tail` older than the stamp we read.
             fence(Ordering::SeqCst);
-            // Relaxed: ordered by the fence.
-            let tail = self.tail.load(Ordering::Relaxed) & !self.shut;
+            // Acquire: where it shows the shut bit, pairs with `shut_down`'s Release, as
+            // `is_shut_down` does; the fence orders the load after the stamp we read.
+            let tail = self.tail.load(Ordering::Acquire);
             PopSlot::Unfilled {
-                in_flight: tail != position,
+                in_flight: tail & !self.shut != position,
+                shut: tail & self.shut != 0,
             }
         } else {
             PopSlot::Stale
@@ -274,14 +278,23 @@ impl<T> Store for Ring<T> {
             let position = head & !self.shut;
             match self.look_to_pop(position) {
                 PopSlot::Ready => {}
-                PopSlot::Unfilled { in_flight: false } => {
-                    return Err(if self.is_shut_down() {
+                PopSlot::Unfilled {
+                    in_flight: false,
+                    shut,
+                } => {
+                    // Empty, and shut down or not, at the one moment `tail` was read. (Two
+                    // reads would let a put claim between them: a getter then answered
+                    // `ShutDown` with that item on its way, and it was never got. Found by
+                    // shuttle, `queue_shutdown_releases_everyone`.)
+                    return Err(if shut {
                         GetError::ShutDown
                     } else {
                         GetError::Empty
                     });
                 }
-                PopSlot::Unfilled { in_flight: true } => {
+                PopSlot::Unfilled {
+                    in_flight: true, ..
+                } => {
                     if !spin.spin() {
                         // The putter's wake-up follows its stamp store (module docs).
                         return Err(GetError::Empty);
@@ -334,7 +347,7 @@ impl<T> Store for Ring<T> {
         }
         match self.look_to_pop(head & !self.shut) {
             PopSlot::Ready | PopSlot::Stale => true,
-            PopSlot::Unfilled { in_flight } => !in_flight && self.is_shut_down(),
+            PopSlot::Unfilled { in_flight, shut } => !in_flight && shut,
         }
     }
 
