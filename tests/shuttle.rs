@@ -81,9 +81,10 @@ fn attempt(
     }
 }
 
-/// LOCK-1, LOCK-3 at scale: 4 threads x 6 acquisitions of every kind; every acquisition
-/// that succeeded entered the section alone (no update lost), and each was released by a
-/// thread other than the one that took it half the time (a Lock has no owner).
+/// LOCK-1, LOCK-2, LOCK-4, LOCK-5, LOCK-6 at scale: 4 threads x 6 acquisitions of every
+/// kind; every acquisition that succeeded entered the section alone (no update lost), and
+/// each was released by a thread other than the one that took it half the time (a Lock has
+/// no owner).
 #[test]
 fn lock_four_threads_mixed_acquires() {
     explore(|| {
@@ -123,8 +124,8 @@ fn lock_four_threads_mixed_acquires() {
     });
 }
 
-/// LOCK-2 at scale: a Lock released by a thread that did not take it hands over to the
-/// next waiter (a semaphore-like handshake across 3 threads and 8 rounds).
+/// LOCK-2, LOCK-6 at scale: a Lock released by a thread that did not take it hands over to
+/// the next waiter (a semaphore-like handshake across 3 threads and 8 rounds).
 #[test]
 fn lock_released_by_other_threads_in_turn() {
     explore(|| {
@@ -156,8 +157,9 @@ fn lock_released_by_other_threads_in_turn() {
     });
 }
 
-/// RLOCK-1..3 at scale: 4 threads re-enter to depth 1..3 with every kind of acquire; only
-/// the owner's releases succeed, and nobody else ever gets in while it holds.
+/// RLOCK-1, RLOCK-2, RLOCK-3, RLOCK-4, RLOCK-6 at scale: 4 threads re-enter to depth 1..3
+/// with every kind of acquire; only the owner's releases succeed, and nobody else ever gets
+/// in while it holds.
 #[test]
 fn rlock_four_threads_reentering() {
     explore(|| {
@@ -206,8 +208,9 @@ fn rlock_four_threads_reentering() {
     });
 }
 
-/// SEM-1..3 at scale: 6 threads on 2 permits, acquires of every kind and releases of one or
-/// two permits at a time; never more than 2 inside, and every permit comes back.
+/// SEM-1, SEM-2, SEM-3, SEM-4 at scale: 6 threads on 2 permits, acquires of every kind and
+/// releases of one or two permits at a time; never more than 2 inside, and every permit
+/// comes back.
 #[test]
 fn semaphore_six_threads_on_two_permits() {
     explore(|| {
@@ -251,7 +254,7 @@ fn semaphore_six_threads_on_two_permits() {
     });
 }
 
-/// SEM-4 at scale: a BoundedSemaphore refuses every release past its value, however the
+/// SEM-5 at scale: a BoundedSemaphore refuses every release past its value, however the
 /// releases race, and never loses one that fits.
 #[test]
 fn bounded_semaphore_racing_releases() {
@@ -284,9 +287,9 @@ fn bounded_semaphore_racing_releases() {
     });
 }
 
-/// EVENT-1..3 at scale: 5 waiters (untimed and timed) against a setter and a clearer; the
-/// untimed ones all return once the final set lands, and a timed wait that says true saw
-/// the flag set at some point (the setter had begun).
+/// EVENT-1, EVENT-2, EVENT-3 at scale: 5 waiters (untimed and timed) against a setter and a
+/// clearer; the untimed ones all return once the final set lands, and a timed wait that
+/// says true saw the flag set at some point (the setter had begun).
 #[test]
 fn event_five_waiters_setter_and_clearer() {
     explore(|| {
@@ -331,9 +334,9 @@ fn event_five_waiters_setter_and_clearer() {
     });
 }
 
-/// COND-1..3 at scale: 3 consumers and 2 producers share a counter of items under one
-/// Condition (over a Lock); consumers wait with and without timeouts, producers notify one
-/// or all; every item is consumed once and nobody is left waiting.
+/// COND-1, COND-3, COND-5 at scale: 3 consumers and 2 producers share a counter of items
+/// under one Condition (over a Lock); consumers wait with and without timeouts, producers
+/// notify one or all; every item is consumed once and nobody is left waiting.
 #[test]
 fn condition_producers_and_consumers() {
     explore(|| {
@@ -399,8 +402,8 @@ fn condition_producers_and_consumers() {
     });
 }
 
-/// BARRIER-1..2 at scale: 5 parties (more threads than a loom model may spawn), 3 rounds;
-/// each round hands out every index once.
+/// BARRIER-1, BARRIER-3 at scale: 5 parties (more threads than a loom model may spawn), 3
+/// rounds; each round hands out every index once.
 #[test]
 fn barrier_five_parties_three_rounds() {
     explore(|| {
@@ -426,9 +429,9 @@ fn barrier_five_parties_three_rounds() {
     });
 }
 
-/// BARRIER-3..4 at scale: 4 parties, one of which waits with a timeout; either the round
-/// completes for everyone or the barrier breaks for everyone, nobody is left waiting, and a
-/// reset makes it usable again.
+/// BARRIER-4, BARRIER-5 at scale: 4 parties, one of which waits with a timeout; either the
+/// round completes for everyone or the barrier breaks for everyone, nobody is left waiting,
+/// and a reset makes it usable again.
 #[test]
 fn barrier_timeout_breaks_for_everyone() {
     explore(|| {
@@ -457,9 +460,10 @@ fn barrier_timeout_breaks_for_everyone() {
     });
 }
 
-/// QUEUE-1..4 at scale: 3 producers put 5 items each into a Queue of capacity 2 (blocking,
-/// timed and try puts, retried until taken), 3 consumers get with every kind of get; every
-/// item arrives exactly once, in each producer's order, and `join` returns once all are done.
+/// QUEUE-1, QUEUE-2, QUEUE-3, QUEUE-4, QUEUE-5, QUEUE-6 at scale: 3 producers put 5 items
+/// each into a Queue of capacity 2 (blocking, timed and try puts, retried until taken), 3
+/// consumers get with every kind of get; every item arrives exactly once, in each
+/// producer's order, and `join` returns once all are done.
 #[test]
 fn queue_three_producers_three_consumers() {
     explore(|| {
@@ -540,9 +544,9 @@ fn queue_three_producers_three_consumers() {
     });
 }
 
-/// QUEUE-7..9 at scale: shutdown racing 3 blocked putters and 3 blocked getters on a Queue
-/// of capacity 1. Nobody stays blocked; every item put is either got or (immediate) dropped
-/// and counted done, and `join` returns.
+/// QUEUE-7, QUEUE-8 at scale: shutdown racing 3 blocked putters and 3 blocked getters on a
+/// Queue of capacity 1. Nobody stays blocked; every item put is either got or (immediate)
+/// dropped and counted done, and `join` returns.
 #[test]
 fn queue_shutdown_releases_everyone() {
     explore(|| {
@@ -593,8 +597,8 @@ fn queue_shutdown_releases_everyone() {
     });
 }
 
-/// QUEUE-5 at scale: LifoQueue and PriorityQueue of capacity 2, and a SimpleQueue, each
-/// with 2 producers and 2 consumers: every item arrives exactly once.
+/// QUEUE-1, QUEUE-10 at scale: LifoQueue and PriorityQueue of capacity 2, and a
+/// SimpleQueue, each with 2 producers and 2 consumers: every item arrives exactly once.
 #[test]
 fn lifo_and_priority_queues_conserve_items() {
     /// `put` and `get` try with a timeout, then block.
