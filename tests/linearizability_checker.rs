@@ -204,7 +204,7 @@ fn queue_spec_steps() {
             (1, TryGet, Some(Ret::Item(2))),
         ],
     );
-    assert_eq!(end, [3]);
+    assert_eq!(end.items, [3]);
 
     let lifo = QueueSpec {
         order: Order::Lifo,
@@ -222,7 +222,7 @@ fn queue_spec_steps() {
             (0, Len, Some(Ret::Value(2))),
         ],
     );
-    assert_eq!(end, [2, 1]);
+    assert_eq!(end.items, [2, 1]);
 
     let priority = QueueSpec {
         order: Order::Priority,
@@ -240,7 +240,7 @@ fn queue_spec_steps() {
             (0, TryGet, Some(Ret::Item(3))),
         ],
     );
-    assert_eq!(end, [5]);
+    assert_eq!(end.items, [5]);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ pub enum Ret {
     Full,
     /// A `try_get` or timed get on an empty queue.
     Empty,
+    /// A put or get refused because the queue is shut down.
+    ShutDown,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -294,11 +296,24 @@ pub enum QueueOp {
     GetTimeout,
     /// `len()`: answers `Value(n)`.
     Len,
+    /// `shutdown(immediate)`: answers `Done`. Later puts answer `ShutDown`; gets hand out
+    /// what is left and then answer `ShutDown` (at once, and with nothing left, if
+    /// `immediate`).
+    Shutdown(bool),
 }
 
-/// A queue of the given order; `maxsize` 0 means unbounded (Python's convention). State: the
-/// items, front first, where the front is what the next get takes (for `Priority` kept
-/// sorted, smallest at the front).
+/// A queue's state: its items, front first, where the front is what the next get takes (for
+/// `Priority` kept sorted, smallest at the front), and whether it is shut down.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct QueueState {
+    /// The items.
+    pub items: VecDeque<i64>,
+    /// Whether `shutdown` ran.
+    pub shut: bool,
+}
+
+/// A queue of the given order; `maxsize` 0 means unbounded (Python's convention). State: a
+/// [`QueueState`].
 #[derive(Clone, Copy, Debug)]
 pub struct QueueSpec {
     /// Which item a get takes.
@@ -329,35 +344,67 @@ impl QueueSpec {
 }
 
 impl Spec for QueueSpec {
-    type State = VecDeque<i64>;
+    type State = QueueState;
     type Op = QueueOp;
     type Ret = Ret;
 
-    fn init(&self) -> VecDeque<i64> {
-        VecDeque::new()
+    fn init(&self) -> QueueState {
+        QueueState::default()
     }
 
-    fn step(
-        &self,
-        items: &VecDeque<i64>,
-        _thread: usize,
-        op: &QueueOp,
-    ) -> Option<(VecDeque<i64>, Ret)> {
+    fn step(&self, state: &QueueState, _thread: usize, op: &QueueOp) -> Option<(QueueState, Ret)> {
+        let QueueState { items, shut } = state;
         let full = self.full(items);
-        Some(match *op {
-            QueueOp::Put(_) if full => return None,
-            QueueOp::Put(x) => (self.put(items, x), Ret::Done),
-            QueueOp::TryPut(_) | QueueOp::PutTimeout(_) if full => (items.clone(), Ret::Full),
-            QueueOp::TryPut(x) | QueueOp::PutTimeout(x) => (self.put(items, x), Ret::Ok),
+        let same = |ret| Some((state.clone(), ret));
+        match *op {
+            // Python checks shutdown before room.
+            QueueOp::Put(_) | QueueOp::TryPut(_) | QueueOp::PutTimeout(_) if *shut => {
+                same(Ret::ShutDown)
+            }
+            QueueOp::Put(_) if full => None,
+            QueueOp::TryPut(_) | QueueOp::PutTimeout(_) if full => same(Ret::Full),
+            QueueOp::Put(x) | QueueOp::TryPut(x) | QueueOp::PutTimeout(x) => {
+                let ret = if matches!(op, QueueOp::Put(_)) {
+                    Ret::Done
+                } else {
+                    Ret::Ok
+                };
+                Some((
+                    QueueState {
+                        items: self.put(items, x),
+                        shut: false,
+                    },
+                    ret,
+                ))
+            }
             QueueOp::Get | QueueOp::TryGet | QueueOp::GetTimeout => {
                 let mut rest = items.clone();
                 match (rest.pop_front(), op) {
-                    (Some(x), _) => (rest, Ret::Item(x)),
-                    (None, QueueOp::Get) => return None,
-                    (None, _) => (rest, Ret::Empty),
+                    (Some(x), _) => Some((
+                        QueueState {
+                            items: rest,
+                            shut: *shut,
+                        },
+                        Ret::Item(x),
+                    )),
+                    (None, _) if *shut => same(Ret::ShutDown),
+                    (None, QueueOp::Get) => None,
+                    (None, _) => same(Ret::Empty),
                 }
             }
-            QueueOp::Len => (items.clone(), Ret::Value(items.len())),
-        })
+            QueueOp::Len => same(Ret::Value(items.len())),
+            QueueOp::Shutdown(immediate) => Some((
+                QueueState {
+                    // An immediate shutdown drains the queue as one step.
+                    items: if immediate {
+                        VecDeque::new()
+                    } else {
+                        items.clone()
+                    },
+                    shut: true,
+                },
+                Ret::Done,
+            )),
+        }
     }
 }
