@@ -21,21 +21,10 @@
 //! first thread's write: the getter sees the item, or the putter sees the mark. Both may
 //! happen (a harmless extra look at the queue); neither missing is what the fences rule out.
 //!
-//! # Spent wake-ups, and the baton
-//!
-//! On the ring, puts finish out of order: two putters claim positions 0 and 1, and the one
-//! at 1 finishes first and wakes a getter. That getter looks at position 0, finds its put
-//! still in flight, and parks again: the wake-up is spent, though an item is ready behind
-//! the one in flight. When position 0 finishes, its put wakes one getter, and two items are
-//! there. So whoever takes an item from a bounded store passes the baton: after its fence
-//! it wakes one more getter if another item is ready (`can_pop`) and one may be parked.
-//! Every spent wake-up is made good this way: the getter that takes the item in front of
-//! the one whose wake-up was spent sees it ready, or the parked getter sees that getter's
-//! move. Gets finish out of order the same way, so a put on a bounded store passes the
-//! baton to one more putter if there is room. The locked stores never have a change in
-//! flight, so no wake-up of theirs is spent; they pass the baton only when bounded, where
-//! the fence is paid anyway. Found by shuttle (`queue_three_producers_three_consumers`, 3
-//! putters and 3 getters); loom's models hold at most two threads on a side.
+//! A store never answers "empty" while a put is in flight, nor "full" while a get is: it
+//! waits for that step to finish (ring.rs). So a woken thread that looks again finds what
+//! the waker made, unless a thread that never parked took it first, and then that thread
+//! used it: no wake-up is spent while what it announced is still there.
 
 use crate::queue::{GetError, PutError, TaskDoneError};
 use crate::sync::{AtomicBool, AtomicUsize, Deadline, Ordering, SpinWait, fence};
@@ -46,7 +35,8 @@ use crate::wait::{WaitQueue, WaitResult};
 const TOKEN_RETRY: usize = 0;
 
 /// Where a queue keeps its items: a ring (the bounded FIFO) or a lock and a container.
-/// Every method tries once and never waits.
+/// Every method tries once and never parks; the ring may wait a moment for a peer in the
+/// middle of a step (ring.rs).
 pub(crate) trait Store {
     type Item;
 
@@ -61,8 +51,8 @@ pub(crate) trait Store {
 
     /// Takes the next item out. `Err(ShutDown)` once shut down and empty, or, unless
     /// `draining`, once an immediate shutdown began. `draining`: the caller is that
-    /// shutdown's drain. `Err(Empty)` may also mean "an item is on its way": a put has
-    /// claimed room and is still writing; its wake-up follows.
+    /// shutdown's drain. Never `Err(Empty)` while a put is in flight: the store waits for
+    /// it (its put took effect when it claimed room).
     fn try_pop(&self, draining: bool) -> Result<Self::Item, GetError>;
 
     /// Whether a getter (or the drain) should look again rather than park: `try_pop` would
@@ -128,19 +118,10 @@ impl Waiters {
         )
     }
 
-    /// The waking half without its fence, for a caller that issued the fence itself (after
-    /// a put or a get, one fence serves both lists): if a thread may be parked, wakes
-    /// `count()` of them. `count` runs only then, after the fence, so it sees any change
-    /// that the parked threads saw before they parked (module docs).
+    /// Wakes one parked thread, if any. Call after making the change it waits for.
     #[inline]
-    fn wake_if_marked(&self, count: impl FnOnce() -> usize) {
-        // Relaxed: ordered by the caller's fence; a stale `true` only costs a look.
-        if self.maybe_parked.load(Ordering::Relaxed) {
-            match count() {
-                0 => {}
-                n => self.wake(n),
-            }
-        }
+    pub(crate) fn notify_one(&self) {
+        self.notify(1);
     }
 
     /// Wakes every parked thread.
@@ -153,7 +134,10 @@ impl Waiters {
         // SeqCst fence: the waking half of the handshake (module docs). Either we see the
         // mark of a thread about to park, or that thread's check sees our change.
         fence(Ordering::SeqCst);
-        self.wake_if_marked(|| max);
+        // Relaxed: ordered by the fence; a stale `true` only costs a look.
+        if self.maybe_parked.load(Ordering::Relaxed) {
+            self.wake(max);
+        }
     }
 
     #[cold]
@@ -290,49 +274,15 @@ impl<S: Store> Core<S> {
     #[inline]
     pub(crate) fn try_put(&self, item: S::Item) -> Result<(), PutError<S::Item>> {
         self.store.try_push(item, || self.tasks.add())?;
-        self.wake_after_put();
+        self.getters.notify_one();
         Ok(())
     }
 
     /// A put that counts no task: `SimpleQueue` has no `task_done`.
     pub(crate) fn try_put_untracked(&self, item: S::Item) -> Result<(), PutError<S::Item>> {
         self.store.try_push(item, || {})?;
-        self.wake_after_put();
+        self.getters.notify_one();
         Ok(())
-    }
-
-    /// After a put: one getter, for the item. Every getter if the queue has shut down
-    /// meanwhile: getters that the shutdown woke and that found this put in flight parked
-    /// again, one of them gets the item, and the rest must see the shutdown (found by
-    /// shuttle, `queue_shutdown_releases_everyone`). On a bounded store, one more putter if
-    /// there is room: the baton (module docs, "Spent wake-ups").
-    #[inline]
-    fn wake_after_put(&self) {
-        // SeqCst fence: the waking half of the handshake (module docs), for both lists.
-        fence(Ordering::SeqCst);
-        self.getters.wake_if_marked(|| {
-            if self.store.is_shut_down() {
-                usize::MAX
-            } else {
-                1
-            }
-        });
-        if self.store.maxsize() != 0 {
-            self.putters
-                .wake_if_marked(|| usize::from(self.store.can_push()));
-        }
-    }
-
-    /// After a get from a bounded store (an unbounded one has no putters, and no spent
-    /// wake-ups: see the module docs): one putter, for the room, and one more getter if
-    /// another item is ready, the baton.
-    #[inline]
-    fn wake_after_get(&self) {
-        // SeqCst fence: the waking half of the handshake (module docs), for both lists.
-        fence(Ordering::SeqCst);
-        self.putters.wake_if_marked(|| 1);
-        self.getters
-            .wake_if_marked(|| usize::from(self.store.can_pop(false)));
     }
 
     /// `put(timeout=...)`, or `put()` with a deadline that never passes.
@@ -360,8 +310,9 @@ impl<S: Store> Core<S> {
     #[inline]
     pub(crate) fn try_get(&self) -> Result<S::Item, GetError> {
         let item = self.store.try_pop(false)?;
+        // An unbounded store never has putters waiting.
         if self.store.maxsize() != 0 {
-            self.wake_after_get();
+            self.putters.notify_one();
         }
         Ok(item)
     }
@@ -405,11 +356,9 @@ impl<S: Store> Core<S> {
                     self.tasks.drained();
                 }
                 Err(GetError::ShutDown) => break,
-                // A put claimed room before the shutdown and is still writing.
-                Err(GetError::Empty) => {
-                    self.getters
-                        .wait(&Deadline::never(), || self.store.can_pop(true));
-                }
+                // A shut-down store answers `ShutDown` when empty, and waits for a put still
+                // in flight (`Store::try_pop`).
+                Err(GetError::Empty) => unreachable!("a shut-down store answered Empty"),
             }
         }
         // Another immediate shutdown may be draining beside us, parked for an item we took.

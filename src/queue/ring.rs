@@ -17,17 +17,23 @@
 //! stamp store the slot belongs to the claimer alone.
 //!
 //! A thread that meets a slot in that window (a putter finds last lap's item being moved
-//! out; a getter finds a claimed slot not yet filled) spins briefly for it, and then answers
-//! as if the step had not begun: full, or empty. A waiting put or get then parks, and the
-//! claimer's wake-up, which follows its stamp store, brings it back. Nobody spins on a thread
-//! that may have been descheduled, and the loom models (where nothing spins) see every
-//! such meeting end in a park and a wake-up.
+//! out; a getter finds a claimed slot not yet filled) waits for the claimer: it spins, then
+//! yields until the step is done. The window is a few instructions, longer only if the
+//! claimer was descheduled in it, and the yield lets it run. Answering "full" or "empty"
+//! instead, as if the step had not begun, is not linearizable: the step took effect at the
+//! claim, and another thread may already have acted on it. A `try_put` answered "full"
+//! because of a put still being written, and a `try_get` after it answered "empty" (found
+//! by the linearizability checker under shuttle, `queue_schedules_are_linearizable`).
+//! crossbeam's bounded channel waits the same way.
 //!
 //! Shutdown sets the `shut` bit in `tail`: every later claim by a putter fails on it, and a
 //! getter that finds the ring empty reports "shut down" instead of "empty". An immediate
 //! shutdown first sets the same bit in `head`: every later claim by a getter fails on it, so
 //! from then on only the shutdown's own drain takes items out. `head`'s bit goes first, so
-//! whoever sees `is_shutdown()` (the bit in `tail`) also finds gets refused.
+//! whoever sees `is_shutdown()` (the bit in `tail`) also finds gets refused; and a getter
+//! refused by `head`'s bit sets `tail`'s itself before it answers, so that no put succeeds
+//! after a get was told "shut down". The shutdown takes effect at the first store of
+//! `tail`'s bit.
 
 use core::mem::MaybeUninit;
 
@@ -178,6 +184,16 @@ impl<T> Ring<T> {
         }
     }
 
+    /// Whether the ring is full for a putter at `tail`, whose slot it found occupied: every
+    /// position of the last lap is claimed by a put and not yet by a get.
+    fn is_full_at(&self, tail: usize) -> bool {
+        // SeqCst fence: judge "full" on a `head` no older than the stamp we read.
+        fence(Ordering::SeqCst);
+        // Relaxed: ordered by the fence.
+        let head = self.head.load(Ordering::Relaxed) & !self.shut;
+        head.wrapping_add(self.one_lap) == tail & !self.shut
+    }
+
     /// `position` carries no `shut` bit.
     fn look_to_pop(&self, position: usize) -> PopSlot {
         // Acquire: pairs with the putter's Release stamp store, so the item it wrote is
@@ -218,16 +234,13 @@ impl<T> Store for Ring<T> {
             match self.look_to_push(tail) {
                 PushSlot::Free => {}
                 PushSlot::Occupied => {
-                    // SeqCst fence: judge "full" on a `head` no older than the stamp we read.
-                    fence(Ordering::SeqCst);
-                    // Relaxed: ordered by the fence.
-                    let head = self.head.load(Ordering::Relaxed) & !self.shut;
-                    let full = head.wrapping_add(self.one_lap) == tail;
-                    // Not full: a getter is moving the item out; wait a moment for it, then
-                    // answer "full" (its wake-up follows its stamp store).
-                    if full || !spin.spin() {
+                    if self.is_full_at(tail) {
                         return Err(PutError::Full(item));
                     }
+                    // Not full: the getter that claimed this slot last lap is moving its item
+                    // out. By count there is room (that get took effect at its claim), so we
+                    // wait for it rather than answer "full" (module docs).
+                    spin.snooze();
                     tail = self.tail.load(Ordering::Relaxed);
                     continue;
                 }
@@ -273,6 +286,14 @@ impl<T> Store for Ring<T> {
         loop {
             let closed = head & self.shut;
             if closed != 0 && !draining {
+                // An immediate shutdown sets `head`'s bit, then `tail`'s. Between the two a
+                // put could still succeed after we answered "shut down", which no single
+                // moment of the shutdown explains; so we set `tail`'s bit ourselves first
+                // (idempotent), and the shutdown takes effect at whichever store is first.
+                // Release: as in `shut_down`; the `head` we read (with its bit) happens
+                // before, so whoever sees this bit in `tail` sees gets refused. Found by the
+                // linearizability checker under shuttle.
+                self.tail.fetch_or(self.shut, Ordering::Release);
                 return Err(GetError::ShutDown);
             }
             let position = head & !self.shut;
@@ -295,10 +316,10 @@ impl<T> Store for Ring<T> {
                 PopSlot::Unfilled {
                     in_flight: true, ..
                 } => {
-                    if !spin.spin() {
-                        // The putter's wake-up follows its stamp store (module docs).
-                        return Err(GetError::Empty);
-                    }
+                    // A putter claimed this position and is writing: its put took effect at
+                    // the claim, so the item is in the queue; wait for it rather than answer
+                    // "empty" (module docs).
+                    spin.snooze();
                     head = self.head.load(Ordering::Relaxed);
                     continue;
                 }
@@ -347,14 +368,17 @@ impl<T> Store for Ring<T> {
         }
         match self.look_to_pop(head & !self.shut) {
             PopSlot::Ready | PopSlot::Stale => true,
-            PopSlot::Unfilled { in_flight, shut } => !in_flight && shut,
+            // In flight: `try_pop` waits for the put rather than answer "empty".
+            PopSlot::Unfilled { in_flight, shut } => in_flight || shut,
         }
     }
 
     fn can_push(&self) -> bool {
         // Relaxed: read after the waiter's fence (`blocking` module docs).
         let tail = self.tail.load(Ordering::Relaxed);
-        tail & self.shut != 0 || !matches!(self.look_to_push(tail), PushSlot::Occupied)
+        tail & self.shut != 0
+            || !matches!(self.look_to_push(tail), PushSlot::Occupied)
+            || !self.is_full_at(tail)
     }
 
     fn shut_down(&self, immediate: bool) {
