@@ -25,22 +25,41 @@ use shuttle::rand::Rng;
 use shuttle::sync::atomic::{AtomicUsize, Ordering};
 use shuttle::thread;
 
+use lin_support::specs::{EventOp, LockOp, Order, QueueOp, RLockOp, SemOp};
+use lin_support::subjects::{AnyQueue, AnySemaphore, Subject};
+use lin_support::{Recorder, check};
+
+mod lin_support;
+
 /// Any timed wait: the length does not matter under the model clock, only that it is timed.
 const TIMED: Duration = Duration::from_millis(10);
 
-/// Runs `scenario` under the random scheduler and under PCT (depth 3), or replays one
-/// schedule when `LOCKSMITH_SHUTTLE_REPLAY` is set.
-fn explore(scenario: fn()) {
-    if let Ok(schedule) = std::env::var("LOCKSMITH_SHUTTLE_REPLAY") {
-        shuttle::replay(scenario, &schedule);
-        return;
-    }
-    let iterations = std::env::var("LOCKSMITH_SHUTTLE_ITERATIONS")
+/// How many schedules each scheduler tries per scenario.
+fn iterations() -> usize {
+    std::env::var("LOCKSMITH_SHUTTLE_ITERATIONS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(1000);
-    shuttle::check_random(scenario, iterations);
-    shuttle::check_pct(scenario, iterations, 3);
+        .unwrap_or(1000)
+}
+
+/// Runs `scenario` under the random scheduler and under PCT (depth 3), `iterations`
+/// schedules each, or replays one schedule when `LOCKSMITH_SHUTTLE_REPLAY` is set.
+fn explore_n(iterations: usize, scenario: impl Fn() + Send + Sync + 'static) {
+    let scenario = Arc::new(scenario);
+    let run = move || {
+        let scenario = Arc::clone(&scenario);
+        move || scenario()
+    };
+    if let Ok(schedule) = std::env::var("LOCKSMITH_SHUTTLE_REPLAY") {
+        shuttle::replay(run(), &schedule);
+        return;
+    }
+    shuttle::check_random(run(), iterations);
+    shuttle::check_pct(run(), iterations, 3);
+}
+
+fn explore(scenario: fn()) {
+    explore_n(iterations(), scenario);
 }
 
 /// A counter updated by a separate load and store with a yield between them: without mutual
@@ -655,4 +674,214 @@ fn lifo_and_priority_queues_conserve_items() {
             |q| q.get_timeout(TIMED).or_else(|_| q.get()).unwrap(),
         );
     });
+}
+
+// ---------------------------------------------------------------------------------------
+// Linearizability under shuttle: the scenarios of `tests/linearizability.rs`, with shuttle
+// choosing the schedule, and every execution's history checked.
+
+/// A small deterministic generator (xorshift), so that each plan is the same in every
+/// schedule shuttle tries and in a replay.
+struct Plans(u64);
+
+impl Plans {
+    fn pick<T: Copy>(&mut self, choices: &[T]) -> T {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        choices[(self.0 % choices.len() as u64) as usize]
+    }
+
+    /// `threads` plans of `calls` calls each, drawn from `choices`; `item` numbers the
+    /// `i`th call of thread `t`.
+    fn make<T: Copy>(
+        seed: u64,
+        threads: usize,
+        calls: usize,
+        choices: &[T],
+        mut number: impl FnMut(T, usize, usize) -> T,
+    ) -> Vec<Vec<T>> {
+        let mut plans = Plans(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        (0..threads)
+            .map(|t| {
+                (0..calls)
+                    .map(|i| number(plans.pick(choices), t, i))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Runs `plans` on shuttle threads in every schedule tried, the main thread rescuing
+/// blocked workers with recorded calls (as on real threads), and checks each history.
+/// Each of the 6 plans gets a tenth of the scenario budget.
+fn explore_linearizable<S>(make: fn() -> S, plans: Vec<Vec<Vec<S::Op>>>)
+where
+    S: Subject + Send + 'static,
+    S::Op: 'static,
+{
+    for plan in plans {
+        let plan = Arc::new(plan);
+        explore_n(iterations().div_ceil(10), move || {
+            let subject = Arc::new(make());
+            let recorder = Arc::new(Recorder::new());
+            let finished = Arc::new(AtomicUsize::new(0));
+            let workers: Vec<_> = (0..plan.len())
+                .map(|id| {
+                    let (subject, recorder, finished, plan) = (
+                        Arc::clone(&subject),
+                        Arc::clone(&recorder),
+                        Arc::clone(&finished),
+                        Arc::clone(&plan),
+                    );
+                    thread::spawn(move || {
+                        for &op in &plan[id] {
+                            let token = recorder.invoke(id, op);
+                            recorder.respond(token, subject.call(op));
+                        }
+                        while let Some(op) = subject.wind_down() {
+                            let token = recorder.invoke(id, op);
+                            recorder.respond(token, subject.call(op));
+                        }
+                        finished.fetch_add(1, Ordering::SeqCst);
+                    })
+                })
+                .collect();
+            let main_id = plan.len();
+            let mut rescues = 0;
+            'rescue: loop {
+                for _ in 0..4 {
+                    if finished.load(Ordering::SeqCst) == plan.len() {
+                        break 'rescue;
+                    }
+                    thread::yield_now();
+                }
+                assert!(
+                    rescues < 200,
+                    "workers still blocked after {rescues} rescues"
+                );
+                let op = subject.rescue(rescues);
+                let token = recorder.invoke(main_id, op);
+                recorder.respond(token, subject.call(op));
+                rescues += 1;
+            }
+            for worker in workers {
+                worker.join().unwrap();
+            }
+            let history = Arc::try_unwrap(recorder)
+                .unwrap_or_else(|_| unreachable!("every worker has finished"))
+                .into_history();
+            if let Err(error) = check(&subject.spec(), &history) {
+                panic!("{error}");
+            }
+        });
+    }
+}
+
+/// LOCK-1, LOCK-2, LOCK-4, LOCK-5: every shuttle schedule of 3 threads x 4 Lock calls is
+/// linearizable (6 plans).
+#[test]
+fn lock_schedules_are_linearizable() {
+    use LockOp::*;
+    let choices = [
+        Acquire,
+        Acquire,
+        TryAcquire,
+        AcquireTimeout,
+        Release,
+        Release,
+        Locked,
+    ];
+    let plans = (0..6)
+        .map(|seed| Plans::make(seed, 3, 4, &choices, |op, _, _| op))
+        .collect();
+    explore_linearizable(Lock::new, plans);
+}
+
+/// RLOCK-1, RLOCK-2, RLOCK-3, RLOCK-5: the same for an RLock.
+#[test]
+fn rlock_schedules_are_linearizable() {
+    use RLockOp::*;
+    let choices = [
+        Acquire,
+        Acquire,
+        TryAcquire,
+        AcquireTimeout,
+        Release,
+        Release,
+        IsOwned,
+        RecursionCount,
+        Locked,
+    ];
+    let plans = (0..6)
+        .map(|seed| Plans::make(seed, 3, 4, &choices, |op, _, _| op))
+        .collect();
+    explore_linearizable(RLock::new, plans);
+}
+
+/// SEM-1, SEM-2, SEM-3, SEM-5: the same for a Semaphore of 1 and a BoundedSemaphore of 2.
+#[test]
+fn semaphore_schedules_are_linearizable() {
+    use SemOp::*;
+    let choices = [
+        Acquire,
+        Acquire,
+        TryAcquire,
+        AcquireTimeout,
+        Release,
+        Release,
+        ReleaseN(2),
+        Value,
+    ];
+    let plans: Vec<_> = (0..6)
+        .map(|seed| Plans::make(seed, 3, 4, &choices, |op, _, _| op))
+        .collect();
+    explore_linearizable(|| AnySemaphore::Plain(Semaphore::new(1), 1), plans.clone());
+    explore_linearizable(|| AnySemaphore::Bounded(BoundedSemaphore::new(2), 2), plans);
+}
+
+/// EVENT-1, EVENT-3, EVENT-4: the same for an Event.
+#[test]
+fn event_schedules_are_linearizable() {
+    use EventOp::*;
+    let choices = [Set, Clear, IsSet, Wait, WaitTimeout, WaitTimeout];
+    let plans = (0..6)
+        .map(|seed| Plans::make(seed, 3, 4, &choices, |op, _, _| op))
+        .collect();
+    explore_linearizable(Event::new, plans);
+}
+
+/// QUEUE-1, QUEUE-3, QUEUE-4, QUEUE-5, QUEUE-7, QUEUE-8: the same for a Queue, a LifoQueue
+/// and a PriorityQueue of capacity 1 and 2, shutdowns included.
+#[test]
+fn queue_schedules_are_linearizable() {
+    use QueueOp::*;
+    let choices = [
+        Put(0),
+        TryPut(0),
+        PutTimeout(0),
+        Get,
+        Get,
+        TryGet,
+        GetTimeout,
+        Shutdown(false),
+        Shutdown(true),
+    ];
+    // Every put's item is unique: 100 * thread + call.
+    let unique = |op, t: usize, i: usize| {
+        let item = (100 * t + i) as i64;
+        match op {
+            Put(_) => Put(item),
+            TryPut(_) => TryPut(item),
+            PutTimeout(_) => PutTimeout(item),
+            other => other,
+        }
+    };
+    let plans: Vec<_> = (0..6)
+        .map(|seed| Plans::make(seed, 3, 4, &choices, unique))
+        .collect();
+    explore_linearizable(|| AnyQueue::new(Order::Fifo, 1), plans.clone());
+    explore_linearizable(|| AnyQueue::new(Order::Fifo, 2), plans.clone());
+    explore_linearizable(|| AnyQueue::new(Order::Lifo, 2), plans.clone());
+    explore_linearizable(|| AnyQueue::new(Order::Priority, 2), plans);
 }

@@ -15,6 +15,7 @@
 #![allow(dead_code)]
 
 pub mod specs;
+pub mod subjects;
 
 use std::collections::HashSet;
 use std::fmt;
