@@ -264,6 +264,7 @@ const KINDS: [&str; 11] = [
 // ---------------------------------------------------------------------------------------
 // locksmith's side: the targets and their operations.
 
+#[allow(clippy::large_enum_variant)] // one per script, behind an Arc
 enum Target {
     Lock(Lock),
     RLock(RLock),
@@ -838,18 +839,60 @@ fn rust_reports(scripts: &[Script], settle: Duration) -> Vec<Value> {
     scripts.iter().map(|s| Run::new(s, settle).run()).collect()
 }
 
-/// Both sides on a batch: the scripts whose reports differ, with both reports.
-fn differences(python: &Path, scripts: &[Script], settle: Duration) -> Vec<(usize, Value, Value)> {
+/// A batch run on both sides: per script, CPython's report and locksmith's.
+fn both(python: &Path, scripts: &[Script], settle: Duration) -> Vec<(Value, Value)> {
     let child = start_python(python, scripts, settle);
     let ours = rust_reports(scripts, settle);
     let theirs = python_reports(child);
     assert_eq!(theirs.len(), scripts.len(), "one report per script");
-    ours.into_iter()
-        .zip(theirs)
+    theirs.into_iter().zip(ours).collect()
+}
+
+/// The scripts of a batch whose reports differ: (index, CPython's, locksmith's).
+fn disagreements(reports: Vec<(Value, Value)>) -> Vec<(usize, Value, Value)> {
+    reports
+        .into_iter()
         .enumerate()
-        .filter(|(_, (r, p))| r != p)
-        .map(|(i, (r, p))| (i, p, r))
+        .filter(|(_, (p, r))| p != r)
+        .map(|(i, (p, r))| (i, p, r))
         .collect()
+}
+
+fn differences(python: &Path, scripts: &[Script], settle: Duration) -> Vec<(usize, Value, Value)> {
+    disagreements(both(python, scripts, settle))
+}
+
+/// What the batch exercised, from CPython's reports: steps run, skipped and blocked, each
+/// error kind, finales and stuck steps.
+fn coverage(reports: &[(Value, Value)]) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut bump = |key: String| *counts.entry(key).or_default() += 1;
+    for (theirs, _) in reports {
+        for step in theirs["steps"].as_array().into_iter().flatten() {
+            if step["skipped"] == json!(true) {
+                bump("skipped".into());
+                continue;
+            }
+            bump("run".into());
+            if step["blocked"] == json!(true) {
+                bump("blocked".into());
+            }
+            if let Some(name) = step["result"]["err"].as_str() {
+                bump(format!("err {name}"));
+            }
+        }
+        if !theirs["finale"].as_array().is_none_or(Vec::is_empty) {
+            bump("finales".into());
+        }
+        if !theirs["stuck"].as_array().is_none_or(Vec::is_empty) {
+            bump("stuck".into());
+        }
+    }
+    counts
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Removes steps from a disagreeing script while it still disagrees (each round runs every
@@ -904,7 +947,9 @@ fn locksmith_agrees_with_cpython_3_13() {
     }
 
     let started = Instant::now();
-    let found = differences(&python, &scripts, settle);
+    let reports = both(&python, &scripts, settle);
+    let covered = coverage(&reports);
+    let found = disagreements(reports);
     let steps: usize = scripts.iter().map(|s| s.steps.len()).sum();
     println!(
         "cpython_diff: {} scripts ({steps} steps) on {} and locksmith, seed {seed:#x}, \
@@ -914,6 +959,7 @@ fn locksmith_agrees_with_cpython_3_13() {
         found.len(),
         started.elapsed().as_secs_f64()
     );
+    println!("cpython_diff: steps {covered}");
     if let Some((i, theirs, ours)) = found.first() {
         let minimal = shrink(&python, scripts[*i].clone(), settle);
         let again = differences(&python, std::slice::from_ref(&minimal), settle);
