@@ -75,7 +75,7 @@ const QUEUES: [&str; 3] = ["Queue", "LifoQueue", "PriorityQueue"];
 fn may_block(kind: &str, init: &Value, op: &str) -> bool {
     match kind {
         "Lock" | "RLock" | "Semaphore" | "BoundedSemaphore" => op == "acquire",
-        "Condition" => op == "acquire" || op == "wait",
+        "Condition" | "ConditionLock" => op == "acquire" || op == "wait",
         "Event" | "Barrier" => op == "wait",
         "SimpleQueue" => op == "get",
         _ => {
@@ -186,7 +186,7 @@ fn ops_for(kind: &'static str) -> OpStrategy {
             (2, with_ms("wait_t", timeout_ms())),
         ])
         .boxed(),
-        "Condition" => proptest::strategy::Union::new_weighted(vec![
+        "Condition" | "ConditionLock" => proptest::strategy::Union::new_weighted(vec![
             (1, plain("acquire")),
             (3, plain("acquire_nb")),
             (2, with_ms("acquire_t", positive_ms())),
@@ -201,8 +201,22 @@ fn ops_for(kind: &'static str) -> OpStrategy {
             ),
             (2, (0u64..=2).prop_map(|n| ("notify", json!(n))).boxed()),
             (2, plain("notify_all")),
-            (1, plain("is_owned")),
-            (1, plain("recursion_count")),
+            (
+                1,
+                plain(if kind == "Condition" {
+                    "is_owned"
+                } else {
+                    "locked"
+                }),
+            ),
+            (
+                1,
+                plain(if kind == "Condition" {
+                    "recursion_count"
+                } else {
+                    "locked"
+                }),
+            ),
         ])
         .boxed(),
         "Barrier" => proptest::strategy::Union::new_weighted(vec![
@@ -275,13 +289,14 @@ fn script(kind: &'static str) -> BoxedStrategy<Script> {
         .boxed()
 }
 
-const KINDS: [&str; 11] = [
+const KINDS: [&str; 12] = [
     "Lock",
     "RLock",
     "Semaphore",
     "BoundedSemaphore",
     "Event",
     "Condition",
+    "ConditionLock",
     "Barrier",
     "Queue",
     "LifoQueue",
@@ -300,6 +315,7 @@ enum Target {
     Bounded(BoundedSemaphore),
     Event(Event),
     Condition(Condition),
+    ConditionLock(Condition<Lock>),
     Barrier(Barrier),
     Queue(Queue<i64>),
     Lifo(LifoQueue<i64>),
@@ -316,6 +332,7 @@ fn make(kind: &str, init: &Value) -> Target {
         "BoundedSemaphore" => Target::Bounded(BoundedSemaphore::new(n("value"))),
         "Event" => Target::Event(Event::new()),
         "Condition" => Target::Condition(Condition::new()),
+        "ConditionLock" => Target::ConditionLock(Condition::with_lock(Lock::new())),
         "Barrier" => Target::Barrier(Barrier::new(n("parties"))),
         "Queue" => Target::Queue(Queue::new(n("maxsize"))),
         "LifoQueue" => Target::Lifo(LifoQueue::new(n("maxsize"))),
@@ -413,6 +430,44 @@ macro_rules! acquire_op {
     }};
 }
 
+/// Operations shared by a Condition over an RLock and one over a Lock.
+macro_rules! condition_op {
+    ($c:expr, $op:expr, $arg:expr) => {{
+        let (c, op, arg) = ($c, $op, $arg);
+        'op: {
+            Some(match op {
+                "acquire" => {
+                    c.acquire();
+                    ok(true)
+                }
+                "acquire_nb" => ok(c.try_acquire()),
+                "acquire_t" => ok(c.lock().acquire_timeout(ms(arg))),
+                "release" => done(c.release(), release_error),
+                "wait" => c.wait().map(|()| Value::from(true)).map_err(release_error),
+                "wait_t" => c
+                    .wait_timeout(ms(arg))
+                    .map(Value::from)
+                    .map_err(release_error),
+                "wait_for" => {
+                    let pred = arg["pred"].as_bool().unwrap();
+                    c.wait_for(|| pred, Some(ms(&arg["timeout"])))
+                        .map(Value::from)
+                        .map_err(release_error)
+                }
+                "notify" => done(c.notify_n(arg.as_u64().unwrap() as usize), release_error),
+                "notify_all" => done(c.notify_all(), release_error),
+                "notify_all_locked" => {
+                    c.acquire();
+                    c.notify_all().expect("held");
+                    c.release().expect("held");
+                    ok(Value::Null)
+                }
+                _ => break 'op None,
+            })
+        }
+    }};
+}
+
 fn run_op(target: &Target, op: &str, arg: &Value) -> Outcome {
     match target {
         Target::Lock(l) => acquire_op!(l, op, arg).unwrap_or_else(|| match op {
@@ -469,27 +524,7 @@ fn run_op(target: &Target, op: &str, arg: &Value) -> Outcome {
             "wait_t" => ok(e.wait_timeout(ms(arg))),
             _ => unknown("Event", op),
         },
-        Target::Condition(c) => match op {
-            "acquire" => {
-                c.acquire();
-                ok(true)
-            }
-            "acquire_nb" => ok(c.try_acquire()),
-            "acquire_t" => ok(c.lock().acquire_timeout(ms(arg))),
-            "release" => done(c.release(), release_error),
-            "wait" => c.wait().map(|()| Value::from(true)).map_err(release_error),
-            "wait_t" => c
-                .wait_timeout(ms(arg))
-                .map(Value::from)
-                .map_err(release_error),
-            "wait_for" => {
-                let pred = arg["pred"].as_bool().unwrap();
-                c.wait_for(|| pred, Some(ms(&arg["timeout"])))
-                    .map(Value::from)
-                    .map_err(release_error)
-            }
-            "notify" => done(c.notify_n(arg.as_u64().unwrap() as usize), release_error),
-            "notify_all" => done(c.notify_all(), release_error),
+        Target::Condition(c) => condition_op!(c, op, arg).unwrap_or_else(|| match op {
             "is_owned" => ok(c.lock().is_owned()),
             "recursion_count" => ok(c.lock().recursion_count()),
             "release_all" => {
@@ -500,14 +535,12 @@ fn run_op(target: &Target, op: &str, arg: &Value) -> Outcome {
                 }
                 ok(count)
             }
-            "notify_all_locked" => {
-                c.acquire();
-                c.notify_all().expect("held");
-                c.release().expect("held");
-                ok(Value::Null)
-            }
             _ => unknown("Condition", op),
-        },
+        }),
+        Target::ConditionLock(c) => condition_op!(c, op, arg).unwrap_or_else(|| match op {
+            "locked" => ok(c.lock().locked()),
+            _ => unknown("ConditionLock", op),
+        }),
         Target::Barrier(b) => {
             let broken = |_: BrokenBarrierError| "BrokenBarrierError";
             match op {
@@ -732,6 +765,19 @@ impl Run {
                     done.push(self.actor(first, "notify_all_locked", true));
                 }
             }
+            "ConditionLock" => {
+                for _ in 0..10 {
+                    if self.pending.is_empty() {
+                        break;
+                    }
+                    let op = if self.query("locked") == json!(true) {
+                        "release"
+                    } else {
+                        "notify_all_locked"
+                    };
+                    done.push(self.main(op, Value::Null));
+                }
+            }
             "Event" => done.push(self.main("set", Value::Null)),
             "Barrier" => done.push(self.main("abort", Value::Null)),
             "SimpleQueue" => {
@@ -764,7 +810,7 @@ impl Run {
 
     fn snapshot(&mut self) -> Value {
         match self.kind {
-            "Lock" => json!({"locked": self.query("locked")}),
+            "Lock" | "ConditionLock" => json!({"locked": self.query("locked")}),
             "Semaphore" | "BoundedSemaphore" => json!({"value": self.query("value")}),
             "Event" => json!({"is_set": self.query("is_set")}),
             "Barrier" => json!({

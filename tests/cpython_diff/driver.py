@@ -37,7 +37,7 @@ MULTI = ("Event", "Barrier")  # types whose blocked steps may pile up; the input
 def may_block(kind, init, op):
     if kind in ("Lock", "RLock", "Semaphore", "BoundedSemaphore"):
         return op == "acquire"
-    if kind == "Condition":
+    if kind in ("Condition", "ConditionLock"):
         return op in ("acquire", "wait")
     if kind in ("Event", "Barrier"):
         return op == "wait"
@@ -70,6 +70,8 @@ def make(kind, init):
         return threading.Event()
     if kind == "Condition":
         return threading.Condition()
+    if kind == "ConditionLock":
+        return threading.Condition(threading.Lock())
     if kind == "Barrier":
         return threading.Barrier(init["parties"])
     if kind in QUEUES:
@@ -91,7 +93,7 @@ def release_all(obj):
 def run_op(kind, obj, op, arg):
     """One operation; returns its value (exceptions propagate)."""
     ms = (lambda a: a / 1000.0)
-    if kind in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"):
+    if kind in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "ConditionLock"):
         if op == "acquire":
             return obj.acquire()
         if op == "acquire_nb":
@@ -103,7 +105,7 @@ def run_op(kind, obj, op, arg):
         if op == "release_n":
             return obj.release(arg)
         if op == "locked":
-            return obj.locked()
+            return (obj._lock if kind == "ConditionLock" else obj).locked()
         if op == "value":
             return obj._value
         if op == "is_owned":
@@ -113,7 +115,7 @@ def run_op(kind, obj, op, arg):
             return lock._recursion_count()
         if op == "release_all":
             return release_all(obj)
-    if kind == "Condition":
+    if kind in ("Condition", "ConditionLock"):
         if op == "wait":
             return obj.wait()
         if op == "wait_t":
@@ -304,6 +306,11 @@ class Run:
                 done.append(self.actor(actor, "release_all"))
             if kind == "Condition" and self.pending:
                 done.append(self.actor(self.idle_actors()[0], "notify_all_locked"))
+        elif kind == "ConditionLock":
+            for _ in range(10):
+                if not self.pending:
+                    break
+                done.append(self.main("release" if self.obj._lock.locked() else "notify_all_locked"))
         elif kind == "Event":
             done.append(self.main("set"))
         elif kind == "Barrier":
@@ -325,6 +332,8 @@ class Run:
         kind, obj = self.kind, self.obj
         if kind == "Lock":
             return {"locked": obj.locked()}
+        if kind == "ConditionLock":
+            return {"locked": obj._lock.locked()}
         if kind in ("Semaphore", "BoundedSemaphore"):
             return {"value": obj._value}
         if kind == "Event":
