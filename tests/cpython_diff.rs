@@ -88,10 +88,10 @@ fn may_block(kind: &str, init: &Value, op: &str) -> bool {
 
 /// Types whose blocked steps may pile up (the driver is told this list). Event and Barrier
 /// release all their waiters together. The semaphores and the three queues wake the oldest
-/// waiter first on both sides (CPython: `Condition.notify`'s FIFO of waiters; locksmith:
-/// WAIT-3), so which waiter a release, put or get serves is fixed too. Lock, RLock,
-/// SimpleQueue and Condition are left out: CPython promises no order for a Lock's waiters or
-/// SimpleQueue's getters, and a Condition's woken waiters race for its lock.
+/// waiter first on both sides (CPython: `Condition.notify`'s FIFO of waiters; locksmith: its
+/// wait core's FIFO, docs/wait.md), so which waiter a release, put or get serves is fixed
+/// too. Lock, RLock, SimpleQueue and Condition are left out: CPython promises no order for a
+/// Lock's waiters or SimpleQueue's getters, and a Condition's woken waiters race for its lock.
 /// `LOCKSMITH_DIFF_MULTI` adds more, comma-separated.
 fn multi_kinds() -> Vec<String> {
     let mut kinds: Vec<String> = [
