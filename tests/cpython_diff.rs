@@ -123,11 +123,21 @@ fn ms(value: &Value) -> Duration {
     Duration::from_millis(value.as_u64().expect("a timeout in ms"))
 }
 
-fn timeout_of(step: &Step) -> Duration {
+/// How long a timed call that cannot block past its timeout is waited for: it always
+/// answers, so a machine too loaded to answer within timeout + settle does not make it look
+/// blocked. The driver's `TIMED_LIMIT`.
+const TIMED_LIMIT: Duration = Duration::from_secs(5);
+
+/// How long the runner waits for a step's answer before it calls the step blocked; the
+/// driver's `window_of`.
+fn window_of(kind: &str, step: &Step, settle: Duration) -> Duration {
+    let condition = kind == "Condition" || kind == "ConditionLock";
     match step.op {
-        "acquire_t" | "wait_t" | "get_t" => ms(&step.arg),
-        "put_t" | "wait_for" => ms(&step.arg["timeout"]),
-        _ => Duration::ZERO,
+        // It must take the lock back after its timeout, and another actor may hold it.
+        "wait_t" if condition => ms(&step.arg) + settle,
+        "wait_for" => ms(&step.arg["timeout"]) + settle,
+        "acquire_t" | "wait_t" | "get_t" | "put_t" => TIMED_LIMIT,
+        _ => settle,
     }
 }
 
@@ -710,7 +720,7 @@ impl Run {
             }
             let had_pending = !self.pending.is_empty();
             self.out[i] = json!({"blocked": false});
-            let window = timeout_of(&step) + self.settle;
+            let window = window_of(self.kind, &step, self.settle);
             if !self.on_actor(i as Key, step.actor, step.op, step.arg.clone(), window) {
                 self.out[i]["blocked"] = json!(true);
             } else if had_pending {
@@ -1004,6 +1014,9 @@ fn shrink(python: &Path, mut script: Script, settle: Duration) -> Script {
     }
 }
 
+/// How many times a disagreeing script is run again before it counts.
+const RERUNS: usize = 2;
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -1040,14 +1053,34 @@ fn locksmith_agrees_with_cpython_3_13() {
     let steps: usize = scripts.iter().map(|s| s.steps.len()).sum();
     println!(
         "cpython_diff: {} scripts ({steps} steps) on {} and locksmith, seed {seed:#x}, \
-         settle {settle:?}: {} disagreement(s), {:.1} s",
+         settle {settle:?}: {} disagreement(s) on the first run, {:.1} s",
         scripts.len(),
         python.display(),
         found.len(),
         started.elapsed().as_secs_f64()
     );
     println!("cpython_diff: steps {covered}");
-    if let Some((i, theirs, ours)) = found.first() {
+
+    // A script that disagrees is run again, alone, twice. One that then agrees was a matter of
+    // timing (a thread slower than the settle time on a loaded machine): reported, not failed.
+    let mut lasting = Vec::new();
+    for (i, theirs, ours) in found {
+        let reruns = (0..RERUNS)
+            .filter(|_| !differences(&python, std::slice::from_ref(&scripts[i]), settle).is_empty())
+            .count();
+        if reruns == RERUNS {
+            lasting.push((i, theirs, ours));
+        } else {
+            println!(
+                "cpython_diff: timing, not behaviour: script {} disagreed once and agreed in {} \
+                 of {RERUNS} reruns: {}\n  CPython:    {theirs}\n  locksmith:  {ours}",
+                i,
+                RERUNS - reruns,
+                scripts[i].to_json()
+            );
+        }
+    }
+    if let Some((i, theirs, ours)) = lasting.first() {
         let minimal = shrink(&python, scripts[*i].clone(), settle);
         let again = differences(&python, std::slice::from_ref(&minimal), settle);
         let (theirs_min, ours_min) = again
@@ -1055,9 +1088,10 @@ fn locksmith_agrees_with_cpython_3_13() {
             .map(|(_, p, r)| (p.clone(), r.clone()))
             .unwrap_or((Value::Null, Value::Null));
         panic!(
-            "locksmith and CPython 3.13 disagree on {} script(s). First: {}\n  CPython:    {theirs}\n  \
-             locksmith:  {ours}\nShrunk to: {}\n  CPython:    {theirs_min}\n  locksmith:  {ours_min}",
-            found.len(),
+            "locksmith and CPython 3.13 disagree on {} script(s), every run. First: {}\n  \
+             CPython:    {theirs}\n  locksmith:  {ours}\nShrunk to: {}\n  CPython:    \
+             {theirs_min}\n  locksmith:  {ours_min}",
+            lasting.len(),
             scripts[*i].to_json(),
             minimal.to_json(),
         );
