@@ -39,7 +39,7 @@ use core::mem::MaybeUninit;
 
 use crate::queue::blocking::Store;
 use crate::queue::{GetError, PutError};
-use crate::sync::{AtomicUsize, Ordering, SpinWait, UnsafeCell, fence};
+use crate::sync::{AtomicUsize, Ordering, PeerWait, SpinWait, UnsafeCell, fence};
 
 /// Keeps a hot atomic on a cache line of its own, so putters (on `tail`) and getters (on
 /// `head`) do not slow each other down by sharing one. 128 bytes: adjacent-line prefetch
@@ -73,6 +73,8 @@ pub(crate) struct Ring<T> {
     shut: usize,
     /// Adding it to a position moves to the same slot one lap later.
     one_lap: usize,
+    /// How a thread waits for a peer mid-step (module docs).
+    peers: PeerWait,
 }
 
 // SAFETY: items move between threads through the ring (so `T: Send` is needed), and a slot's
@@ -113,6 +115,7 @@ impl<T> Ring<T> {
             slots,
             shut,
             one_lap: shut << 1,
+            peers: PeerWait::new(),
         }
     }
 
@@ -240,7 +243,13 @@ impl<T> Store for Ring<T> {
                     // Not full: the getter that claimed this slot last lap is moving its item
                     // out. By count there is room (that get took effect at its claim), so we
                     // wait for it rather than answer "full" (module docs).
-                    spin.snooze();
+                    self.peers.wait_while(
+                        || {
+                            matches!(self.look_to_push(tail), PushSlot::Occupied)
+                                && !self.is_full_at(tail)
+                        },
+                        &mut spin,
+                    );
                     tail = self.tail.load(Ordering::Relaxed);
                     continue;
                 }
@@ -268,6 +277,7 @@ impl<T> Store for Ring<T> {
                     // Release: publishes the item (and `accepted`'s effects) to the getter
                     // that Acquire-loads this stamp.
                     slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                    self.peers.step_done();
                     return Ok(());
                 }
                 Err(current) => {
@@ -319,7 +329,18 @@ impl<T> Store for Ring<T> {
                     // A putter claimed this position and is writing: its put took effect at
                     // the claim, so the item is in the queue; wait for it rather than answer
                     // "empty" (module docs).
-                    spin.snooze();
+                    self.peers.wait_while(
+                        || {
+                            matches!(
+                                self.look_to_pop(position),
+                                PopSlot::Unfilled {
+                                    in_flight: true,
+                                    ..
+                                }
+                            )
+                        },
+                        &mut spin,
+                    );
                     head = self.head.load(Ordering::Relaxed);
                     continue;
                 }
@@ -350,6 +371,7 @@ impl<T> Store for Ring<T> {
                     // Release: our move out happens before the next lap's putter writes.
                     slot.stamp
                         .store(position.wrapping_add(self.one_lap), Ordering::Release);
+                    self.peers.step_done();
                     return Ok(item);
                 }
                 Err(current) => {
