@@ -33,7 +33,7 @@ use crate::sync::{
 const LINKED: usize = usize::MAX;
 /// Taken out by a waker that will store the token next; the waiter must not leave yet.
 const UNLINKED: usize = usize::MAX - 1;
-/// Tokens are the values below this one.
+/// The largest token: every value below the two marks above is the primitive's to use.
 pub const MAX_TOKEN: usize = usize::MAX - 2;
 
 /// How a call to [`WaitQueue::wait`] ended.
