@@ -50,16 +50,7 @@ fn run<S: Subject>(subject: &S, plans: &[Vec<S::Op>]) -> History<S::Op, Ret> {
             let (recorder, finished, start) = (&recorder, &finished, &start);
             scope.spawn(move || {
                 start.wait();
-                for &op in plan {
-                    let token = recorder.invoke(id, op);
-                    let ret = subject.call(op);
-                    recorder.respond(token, ret);
-                }
-                while let Some(op) = subject.wind_down() {
-                    let token = recorder.invoke(id, op);
-                    let ret = subject.call(op);
-                    recorder.respond(token, ret);
-                }
+                subject.run_worker(recorder, id, plan);
                 finished.fetch_add(1, Ordering::SeqCst);
             });
         }
@@ -77,10 +68,7 @@ fn run<S: Subject>(subject: &S, plans: &[Vec<S::Op>]) -> History<S::Op, Ret> {
                 rescues < MAX_RESCUES,
                 "workers still blocked after {rescues} rescues"
             );
-            let op = subject.rescue(rescues);
-            let token = recorder.invoke(main_id, op);
-            let ret = subject.call(op);
-            recorder.respond(token, ret);
+            subject.call_recorded(&recorder, main_id, subject.rescue(rescues));
             rescues += 1;
         }
     });

@@ -735,14 +735,7 @@ where
                         Arc::clone(&plan),
                     );
                     thread::spawn(move || {
-                        for &op in &plan[id] {
-                            let token = recorder.invoke(id, op);
-                            recorder.respond(token, subject.call(op));
-                        }
-                        while let Some(op) = subject.wind_down() {
-                            let token = recorder.invoke(id, op);
-                            recorder.respond(token, subject.call(op));
-                        }
+                        subject.run_worker(&recorder, id, &plan[id]);
                         finished.fetch_add(1, Ordering::SeqCst);
                     })
                 })
@@ -760,9 +753,7 @@ where
                     rescues < 200,
                     "workers still blocked after {rescues} rescues"
                 );
-                let op = subject.rescue(rescues);
-                let token = recorder.invoke(main_id, op);
-                recorder.respond(token, subject.call(op));
+                subject.call_recorded(&recorder, main_id, subject.rescue(rescues));
                 rescues += 1;
             }
             for worker in workers {

@@ -9,11 +9,11 @@ use std::time::Duration;
 use locksmith::queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue};
 use locksmith::{BoundedSemaphore, Event, Lock, RLock, ReleaseError, Semaphore};
 
-use super::Spec;
 use super::specs::{
     EventOp, EventSpec, LockOp, LockSpec, Order, QueueOp, QueueSpec, RLockOp, RLockSpec, Ret,
     SemOp, SemaphoreSpec,
 };
+use super::{Recorder, Spec};
 
 /// How long a timed call waits: short, so that timeouts happen under contention.
 pub const TIMED: Duration = Duration::from_micros(300);
@@ -35,6 +35,23 @@ pub trait Subject: Sync {
     /// releasing what it still holds, so that nobody waits on a finished thread).
     fn wind_down(&self) -> Option<Self::Op> {
         None
+    }
+
+    /// Runs `op` as thread `thread`, logging its call and its answer in `recorder`.
+    fn call_recorded(&self, recorder: &Recorder<Self::Op, Ret>, thread: usize, op: Self::Op) {
+        let token = recorder.invoke(thread, op);
+        let ret = self.call(op);
+        recorder.respond(token, ret);
+    }
+
+    /// A worker's whole part: every call of `plan`, then its wind-down calls, all logged.
+    fn run_worker(&self, recorder: &Recorder<Self::Op, Ret>, thread: usize, plan: &[Self::Op]) {
+        for &op in plan {
+            self.call_recorded(recorder, thread, op);
+        }
+        while let Some(op) = self.wind_down() {
+            self.call_recorded(recorder, thread, op);
+        }
     }
 }
 
