@@ -242,7 +242,13 @@ fn unacquired_notify<L: Kind>() {
         c.release().unwrap();
         (waited, levels)
     });
+    // The waiter links into the queue while it holds the lock and releases it just after,
+    // so being queued is not enough: wait for the release too, or a notify in between sees
+    // the lock held by the waiter (`NotOwner`). Miri's scheduler found that window.
     wait_for_queued(|| cond.queued_waiters(), 1);
+    wait_until("the waiter to release the lock", || {
+        !cond.lock().is_locked()
+    });
     assert_eq!(cond.notify(), Err(ReleaseError::NotLocked), "{name}");
     assert_eq!(cond.notify_n(1), Err(ReleaseError::NotLocked), "{name}");
     assert_eq!(cond.notify_all(), Err(ReleaseError::NotLocked), "{name}");
