@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 #[test]
 fn mutex_guards_exclude_on_real_threads() {
     const THREADS: u64 = 4;
-    const ROUNDS: u64 = 20_000;
+    // Under Miri, which interprets every step, 50 rounds per thread (a lower count for Miri
+    // only; the check is the same).
+    const ROUNDS: u64 = if cfg!(miri) { 50 } else { 20_000 };
     let counter = Arc::new(Mutex::new(0u64));
     let workers: Vec<_> = (0..THREADS)
         .map(|_| {
@@ -117,7 +119,24 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// The proptest settings: the defaults, except under Miri, where each case is interpreted
+/// step by step and isolation forbids the file system: 3 cases and no regression file (a
+/// lower count for Miri only; each case checks the same things).
+fn config() -> ProptestConfig {
+    if cfg!(miri) {
+        ProptestConfig {
+            cases: 3,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    } else {
+        ProptestConfig::default()
+    }
+}
+
 proptest! {
+    #![proptest_config(config())]
+
     /// LOCK-1, LOCK-5: one thread's script of locks, tries and unlocks agrees with a model
     /// (held or not; the data's value): a try on a held mutex fails and changes nothing; a
     /// blocking lock is only issued when the model says it is free.

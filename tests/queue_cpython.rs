@@ -88,6 +88,13 @@ const STILL_BLOCKED_DELAY: Duration = Duration::from_millis(50);
 /// so that a call that is never woken reports its timeout instead of failing the join.
 const LONG: Duration = Duration::from_secs(5);
 
+/// A size or a count: `full` on real threads, `miri` under Miri, which interprets every step
+/// and whose virtual clock ticks with each one (a smaller figure for Miri only; every check
+/// stays the same).
+const fn scaled(full: usize, miri: usize) -> usize {
+    if cfg!(miri) { miri } else { full }
+}
+
 /// The most any one test may take before the [`watchdog`] fails it.
 const TEST_LIMIT: Duration = Duration::from_secs(30);
 
@@ -507,12 +514,13 @@ fn basic<Q: TestQueue<Item = i32>>() {
     let q = Q::new(0);
     assert_eq!(q.maxsize(), 0);
     let mut model = Vec::new();
-    for i in 0..1000 {
-        assert_eq!(q.try_put(i * 7919 % 1000), Ok(()));
-        model.push(i * 7919 % 1000);
+    let n = scaled(1000, 100) as i32;
+    for i in 0..n {
+        assert_eq!(q.try_put(i * 7919 % n), Ok(()));
+        model.push(i * 7919 % n);
         assert!(!q.is_full(), "an unbounded queue is never full");
     }
-    assert_eq!(q.len(), 1000);
+    assert_eq!(q.len(), n as usize);
     while !model.is_empty() {
         assert_eq!(q.try_get(), Ok(Q::ORDER.take(&mut model)));
     }
@@ -837,7 +845,7 @@ fn shutdown_all_methods_in_many_threads<Q: TestQueue<Item = (usize, usize)>>(imm
     const WRITE_THREADS: usize = 4;
     const READ_THREADS: usize = 6;
     const JOIN_THREADS: usize = 2;
-    const NB_MSGS: usize = 1024 * 64;
+    const NB_MSGS: usize = scaled(1024 * 64, 256);
     const NB_MSGS_W: usize = NB_MSGS / WRITE_THREADS;
     const WHEN_EXEC_SHUTDOWN: usize = NB_MSGS_W / 2;
 
@@ -1251,8 +1259,8 @@ fn shutdown_immediate_after_early_task_done<Q: TestQueue<Item = Str>>() {
 /// the drain long enough for the thread to look in the middle of it (CPython 3.13 passes
 /// this with 50,000 items, its observer seeing `is_shutdown` with ~40,000 still queued).
 fn shutdown_immediate_is_atomic<Q: TestQueue<Item = u32>>(maxsize: usize) {
-    const ITEMS: u32 = 50_000;
-    for round in 0..5 {
+    const ITEMS: u32 = scaled(50_000, 300) as u32;
+    for round in 0..scaled(5, 2) {
         let q = Arc::new(Q::new(maxsize));
         for i in 0..ITEMS {
             assert_eq!(q.try_put(i), Ok(()));
@@ -1659,11 +1667,12 @@ mod simple_queue {
             assert_eq!(q.len(), 0);
 
             // put never blocks: no bound, nobody getting.
-            for i in 0..10_000 {
+            let n = scaled(10_000, 200) as u32;
+            for i in 0..n {
                 q.put(i);
             }
-            assert_eq!(q.len(), 10_000);
-            for i in 0..10_000 {
+            assert_eq!(q.len(), n as usize);
+            for i in 0..n {
                 assert_eq!(q.try_get(), Ok(i));
             }
             assert!(q.is_empty());
@@ -1699,12 +1708,13 @@ mod simple_queue {
         });
     }
 
-    /// Ports `test_many_threads`: 50 producers, 50 consumers: QUEUE-1, QUEUE-4.
+    /// Ports `test_many_threads`: 50 producers, 50 consumers (6 of each under Miri): QUEUE-1,
+    /// QUEUE-4.
     #[test]
     fn test_many_threads() {
         watchdog(|| {
-            let inputs: Vec<u32> = (0..10_000).collect();
-            let mut results = run_threads(50, &inputs, Consume::Blocking);
+            let inputs: Vec<u32> = (0..scaled(10_000, 200) as u32).collect();
+            let mut results = run_threads(scaled(50, 6), &inputs, Consume::Blocking);
             results.sort_unstable();
             assert_eq!(results, inputs);
         });
@@ -1714,8 +1724,8 @@ mod simple_queue {
     #[test]
     fn test_many_threads_nonblock() {
         watchdog(|| {
-            let inputs: Vec<u32> = (0..10_000).collect();
-            let mut results = run_threads(50, &inputs, Consume::Nonblock);
+            let inputs: Vec<u32> = (0..scaled(10_000, 200) as u32).collect();
+            let mut results = run_threads(scaled(50, 6), &inputs, Consume::Nonblock);
             results.sort_unstable();
             assert_eq!(results, inputs);
         });
@@ -1725,8 +1735,8 @@ mod simple_queue {
     #[test]
     fn test_many_threads_timeout() {
         watchdog(|| {
-            let inputs: Vec<u32> = (0..1000).collect();
-            let mut results = run_threads(50, &inputs, Consume::Timeout);
+            let inputs: Vec<u32> = (0..scaled(1000, 100) as u32).collect();
+            let mut results = run_threads(scaled(50, 6), &inputs, Consume::Timeout);
             results.sort_unstable();
             assert_eq!(results, inputs);
         });

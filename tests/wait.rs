@@ -6,6 +6,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// How many rounds a repeated race runs: `full` on real threads, `miri` under Miri, which
+/// interprets every step and picks its own interleavings per seed (a lower count for Miri
+/// only; every round checks the same things).
+const fn rounds(full: usize, miri: usize) -> usize {
+    if cfg!(miri) { miri } else { full }
+}
+
 /// Polls `condition` until it holds, failing the test after 10 s.
 fn eventually(what: &str, condition: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -19,7 +26,7 @@ fn eventually(what: &str, condition: impl Fn() -> bool) {
 /// round (a lost wake-up hangs a waiter and fails the join deadline below).
 #[test]
 fn set_flag_wakes_every_waiter() {
-    for _ in 0..200 {
+    for _ in 0..rounds(200, 20) {
         let flag = AtomicBool::new(false);
         let queue = WaitQueue::new();
         thread::scope(|s| {
@@ -68,7 +75,7 @@ fn timed_waits_racing_wakes_lose_nothing() {
                 }
             });
         }
-        for round in 1..=3000 {
+        for round in 1..=rounds(3000, 200) {
             published.store(round, Ordering::Relaxed);
             sent.fetch_add(queue.wake(1, |_| round), Ordering::Relaxed);
             if round % 8 == 0 {
@@ -149,7 +156,7 @@ fn wakes_are_fifo_and_counted() {
 /// received its token, and nothing is left queued.
 #[test]
 fn wake_all_count_matches_receivers() {
-    for round in 0..300 {
+    for round in 0..rounds(300, 30) as u64 {
         let queue = WaitQueue::new();
         let received = AtomicUsize::new(0);
         let woken = thread::scope(|s| {
