@@ -1489,7 +1489,9 @@ macro_rules! base_queue_tests {
         /// Added: as `test_shutdown_immediate_is_atomic`, for a bounded queue: QUEUE-8.
         #[test]
         fn test_shutdown_immediate_is_atomic_bounded() {
-            watchdog(|| super::shutdown_immediate_is_atomic::<$queue<u32>>(60_000));
+            watchdog(|| {
+                super::shutdown_immediate_is_atomic::<$queue<u32>>(super::scaled(60_000, 400))
+            });
         }
 
         /// Added: `shutdown(true)` after items were marked done early does not count them
