@@ -181,15 +181,16 @@ fn wake_all_count_matches_receivers() {
 /// The largest token, `usize::MAX - 2`, reaches its waiter intact: the two values above it
 /// are the wait core's own marks (still linked; being handed its token), every value below
 /// is the primitive's to use. (Written for a mutant that shrank the range to `usize::MAX / 2`
-/// and passed every other test.) The waiter is a detached thread on a leaked queue: a wake
-/// that refuses the token panics after taking the waiter out, which then waits for a token
-/// that never comes; the test must fail, not hang joining it.
+/// and passed every other test.) The waiter is a detached thread with its own handle on the
+/// queue: a wake that refuses the token panics after taking the waiter out, which then waits
+/// for a token that never comes; the test must fail, not hang joining it.
 #[test]
 fn the_largest_token_is_handed_over_intact() {
     let largest = usize::MAX - 2;
-    let queue: &'static WaitQueue = Box::leak(Box::new(WaitQueue::new()));
-    let waiter = thread::spawn(move || {
-        queue.wait(&Deadline::after(Duration::from_secs(10)), || true, |_| {})
+    let queue = std::sync::Arc::new(WaitQueue::new());
+    let waiter = thread::spawn({
+        let queue = std::sync::Arc::clone(&queue);
+        move || queue.wait(&Deadline::after(Duration::from_secs(10)), || true, |_| {})
     });
     eventually("the waiter to queue", || queue.len() == 1);
     assert_eq!(queue.wake(1, |_| largest), 1);
