@@ -197,15 +197,28 @@ fn the_largest_token_is_handed_over_intact() {
     assert_eq!(waiter.join().unwrap(), WaitResult::Woken(largest));
 }
 
-/// `{:?}` shows how many threads are queued, as the rustdoc says.
+/// The snapshots agree with each other: `{:?}`, `len`, `is_empty` and `has_waiters`, with
+/// nobody queued, one waiter queued, and after it is woken and gone. (`is_empty` and
+/// `has_waiters` replaced by `true`, and `{:?}` by an empty string, passed every other test.)
 #[test]
-fn debug_shows_how_many_are_queued() {
+fn snapshots_agree_on_who_is_queued() {
     let queue = WaitQueue::new();
-    assert_eq!(format!("{queue:?}"), "WaitQueue { queued: 0 }");
+    let nobody = |queue: &WaitQueue| {
+        assert_eq!(format!("{queue:?}"), "WaitQueue { queued: 0 }");
+        assert_eq!(queue.len(), 0);
+        assert!(queue.is_empty());
+        assert!(!queue.has_waiters());
+    };
+    nobody(&queue);
     thread::scope(|s| {
-        s.spawn(|| queue.wait(&Deadline::after(Duration::from_secs(10)), || true, |_| {}));
+        let waiter =
+            s.spawn(|| queue.wait(&Deadline::after(Duration::from_secs(10)), || true, |_| {}));
         eventually("the waiter to queue", || queue.len() == 1);
         assert_eq!(format!("{queue:?}"), "WaitQueue { queued: 1 }");
+        assert!(!queue.is_empty());
+        assert!(queue.has_waiters());
         queue.wake(1, |_| 0);
+        assert_eq!(waiter.join().unwrap(), WaitResult::Woken(0));
     });
+    nobody(&queue);
 }
