@@ -6,8 +6,11 @@
 //! QUEUE-1 no item lost or duplicated; QUEUE-3 FIFO per producer; QUEUE-4 no lost wake-up.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
+use std::time::Duration;
 
 use locksmith::queue::{GetError, LifoQueue, PriorityQueue, Queue, SimpleQueue};
 
@@ -84,4 +87,98 @@ fn fifo_stress_every_item_once_in_producer_order() {
         }
         assert_eq!(seen.len(), PRODUCERS * PER_PRODUCER, "maxsize {maxsize}");
     }
+}
+
+/// An item that counts its drops and, when `bomb` is set, panics in `Drop`.
+struct Bomb {
+    bomb: bool,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        // Not while unwinding from a failed check: a second panic would abort the run.
+        if self.bomb && !thread::panicking() {
+            panic!("an item's Drop panicked");
+        }
+    }
+}
+
+/// `shutdown(true)` drops what it drains. An item whose `Drop` panics must not leave the
+/// drain open (every later `task_done` would wait for it forever) nor stop the drain half
+/// way (the items after it would stay in the queue, unfinished, and `join` would hang): the
+/// drain goes on, drops and counts every item, and the first panic comes out of `shutdown`
+/// at the end. QUEUE-6.
+#[test]
+fn a_panicking_drop_does_not_wedge_the_drain() {
+    struct Ops<Q> {
+        put: fn(&Q, Bomb),
+        shutdown: fn(&Q),
+        task_done: fn(&Q) -> bool,
+        join: fn(&Q),
+    }
+    fn check<Q: Sync>(name: &str, queue: Q, ops: Ops<Q>) {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        for bomb in [false, true, false, true] {
+            let dropped = Arc::clone(&dropped);
+            (ops.put)(&queue, Bomb { bomb, dropped });
+        }
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| (ops.shutdown)(&queue)));
+        assert!(
+            outcome.is_err(),
+            "{name}: the item's panic must come out of shutdown"
+        );
+        assert_eq!(
+            dropped.load(Ordering::Relaxed),
+            4,
+            "{name}: the drain stopped at the panicking item"
+        );
+        let (done_tx, done_rx) = mpsc::channel();
+        thread::scope(|s| {
+            s.spawn(|| {
+                // Every item was drained and counted done, so nothing is left to finish.
+                let accepted = (ops.task_done)(&queue);
+                (ops.join)(&queue);
+                done_tx.send(accepted).unwrap();
+            });
+            match done_rx.recv_timeout(Duration::from_secs(10)) {
+                Ok(accepted) => assert!(!accepted, "{name}: task_done with nothing unfinished"),
+                Err(_) => {
+                    eprintln!("{name}: task_done or join still blocked after 10 s");
+                    std::process::abort();
+                }
+            }
+        });
+    }
+    check(
+        "Queue(8)",
+        Queue::new(8),
+        Ops {
+            put: |q, b| q.put(b).unwrap(),
+            shutdown: |q| q.shutdown(true),
+            task_done: |q| q.task_done().is_ok(),
+            join: |q| q.join(),
+        },
+    );
+    check(
+        "Queue(0)",
+        Queue::new(0),
+        Ops {
+            put: |q, b| q.put(b).unwrap(),
+            shutdown: |q| q.shutdown(true),
+            task_done: |q| q.task_done().is_ok(),
+            join: |q| q.join(),
+        },
+    );
+    check(
+        "LifoQueue(8)",
+        LifoQueue::new(8),
+        Ops {
+            put: |q, b| q.put(b).unwrap(),
+            shutdown: |q| q.shutdown(true),
+            task_done: |q| q.task_done().is_ok(),
+            join: |q| q.join(),
+        },
+    );
 }

@@ -26,6 +26,8 @@
 //! the waker made, unless a thread that never parked took it first, and then that thread
 //! used it: no wake-up is spent while what it announced is still there.
 
+use std::panic::{self, AssertUnwindSafe};
+
 use crate::queue::{GetError, PutError, TaskDoneError};
 use crate::sync::{AtomicBool, AtomicUsize, Deadline, Ordering, SpinWait, fence};
 use crate::wait::{WaitQueue, WaitResult};
@@ -225,14 +227,13 @@ impl Tasks {
 
     /// One item thrown away by `shutdown(immediate)`: done, but never below zero (an item
     /// may already have been marked done by a `task_done` the count cannot tell apart).
+    /// No wake-up here: `end_drain`, which always follows the drain, wakes every joiner
+    /// (as Python's `shutdown` notifies `all_tasks_done` once, at the end).
     fn drained(&self) {
-        // Release: as in `done`.
-        let previous = self
+        // Release: as in `done`. An `Err` is a count already at zero, left there.
+        let _ = self
             .unfinished
             .fetch_update(Ordering::Release, Ordering::Relaxed, |n| n.checked_sub(1));
-        if previous == Ok(1) {
-            self.joiners.notify_all();
-        }
     }
 
     /// Python's `join`: returns once the count is zero.
@@ -341,18 +342,25 @@ impl<S: Store> Core<S> {
         }
         self.store.shut_down(immediate);
         // Every blocked getter and putter re-checks: putters fail, getters drain what is
-        // left and then fail (at once, after an immediate shutdown). Woken before the drain,
-        // so that the drain is the only getter left to park, and a put's wake-up finds it.
+        // left and then fail (at once, after an immediate shutdown). The drain below never
+        // parks: the store waits inside `try_pop` for a put still in flight.
         self.getters.notify_all();
         self.putters.notify_all();
         if !immediate {
             return;
         }
+        // An item's `Drop` may panic. Stopping there would leave the drain open for good
+        // (every later `task_done` waits for it) and the rest of the items unfinished (`join`
+        // hangs), so the drain goes on and the first panic is raised again at its end, as
+        // `Barrier` does with a panicking action.
+        let mut first_panic = None;
         loop {
             match self.store.try_pop(true) {
                 Ok(item) => {
-                    // Dropped here, as soon as it is out, and counted as done.
-                    drop(item);
+                    // Dropped here, as soon as it is out, and counted as done, panic or not.
+                    if let Err(panic) = panic::catch_unwind(AssertUnwindSafe(|| drop(item))) {
+                        first_panic.get_or_insert(panic);
+                    }
                     self.tasks.drained();
                 }
                 Err(GetError::ShutDown) => break,
@@ -361,9 +369,10 @@ impl<S: Store> Core<S> {
                 Err(GetError::Empty) => unreachable!("a shut-down store answered Empty"),
             }
         }
-        // Another immediate shutdown may be draining beside us, parked for an item we took.
-        self.getters.notify_all();
         self.tasks.end_drain();
+        if let Some(panic) = first_panic {
+            panic::resume_unwind(panic);
+        }
     }
 
     /// How many threads are parked in get, put and join now; for tests.

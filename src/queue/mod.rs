@@ -372,6 +372,12 @@ macro_rules! python_queue {
             /// unfinished tasks to zero. Shutting down again is allowed (an `immediate` one
             /// then still drains).
             ///
+            /// # Panics
+            ///
+            /// If dropping a drained item panics, that panic comes out of `shutdown`, but
+            /// only at the end: every item is still dropped and counted as done first, so
+            /// `task_done` and `join` carry on as if no drop had panicked.
+            ///
             /// ```
             /// # if locksmith::__internals::LOOM_BUILD { return; }
             /// use locksmith::queue::GetError;
