@@ -182,3 +182,59 @@ fn a_panicking_drop_does_not_wedge_the_drain() {
         },
     );
 }
+
+/// A bounded `Queue` runs on the ring while its slots fit in 4 MiB, and on the locked store
+/// past that (or unbounded). Both behave the same, so only this can tell that a bounded queue
+/// silently fell back to the slower store.
+#[test]
+fn bounded_queues_up_to_four_mebibytes_use_the_ring() {
+    // A slot is its stamp word and the item: 16 bytes for a u64.
+    let most_slots = (4 << 20) / 16;
+    assert!(Queue::<u64>::new(1).uses_ring());
+    assert!(Queue::<u64>::new(64).uses_ring());
+    assert!(
+        !Queue::<u64>::new(0).uses_ring(),
+        "an unbounded queue has no ring"
+    );
+    // Under Miri, which interprets every step, the 4 MiB ring would take minutes to build.
+    if !cfg!(miri) {
+        assert!(Queue::<u64>::new(most_slots).uses_ring());
+        assert!(!Queue::<u64>::new(most_slots + 1).uses_ring());
+    }
+}
+
+/// Dropping a queue drops the items still in it, in every store, including a ring whose
+/// items sit across the lap boundary.
+#[test]
+fn dropping_a_queue_drops_what_is_left() {
+    let item = Arc::new(());
+    let left_behind = |queue: &dyn Fn(Arc<()>)| {
+        for _ in 0..3 {
+            queue(Arc::clone(&item));
+        }
+    };
+    {
+        let ring = Queue::new(4);
+        assert!(ring.uses_ring());
+        // Move the ring's positions on, so that what is left wraps around its end.
+        for _ in 0..3 {
+            ring.put(Arc::clone(&item)).unwrap();
+            ring.get().unwrap();
+        }
+        left_behind(&|i| ring.put(i).unwrap());
+        let locked = Queue::new(0);
+        left_behind(&|i| locked.put(i).unwrap());
+        let lifo = LifoQueue::new(0);
+        left_behind(&|i| lifo.put(i).unwrap());
+        let priority = PriorityQueue::new(0);
+        left_behind(&|i| priority.put(i).unwrap());
+        let simple = SimpleQueue::new();
+        left_behind(&|i| simple.put(i));
+        assert_eq!(Arc::strong_count(&item), 1 + 5 * 3);
+    }
+    assert_eq!(
+        Arc::strong_count(&item),
+        1,
+        "a dropped queue kept items alive"
+    );
+}

@@ -511,6 +511,16 @@ python_queue! {
     PriorityQueue<T: Ord>, store: Locked<Smallest<T>>, new: Locked::new
 }
 
+impl<T> Queue<T> {
+    /// Whether this queue runs on the lock-free ring (bounded, and small enough to allocate
+    /// up front) rather than on the locked store. For the crate's tests: both behave the
+    /// same, so nothing else can tell them apart.
+    #[doc(hidden)]
+    pub fn uses_ring(&self) -> bool {
+        matches!(self.core.store, FifoStore::Ring(_))
+    }
+}
+
 /// An unbounded first-in, first-out queue whose put never waits or fails: Python's
 /// `queue.SimpleQueue`. It has no `task_done`, `join` or `shutdown`.
 ///
