@@ -151,36 +151,24 @@ fn a_panicking_drop_does_not_wedge_the_drain() {
             }
         });
     }
-    check(
-        "Queue(8)",
-        Queue::new(8),
-        Ops {
-            put: |q, b| q.put(b).unwrap(),
-            shutdown: |q| q.shutdown(true),
-            task_done: |q| q.task_done().is_ok(),
-            join: |q| q.join(),
-        },
-    );
-    check(
-        "Queue(0)",
-        Queue::new(0),
-        Ops {
-            put: |q, b| q.put(b).unwrap(),
-            shutdown: |q| q.shutdown(true),
-            task_done: |q| q.task_done().is_ok(),
-            join: |q| q.join(),
-        },
-    );
-    check(
-        "LifoQueue(8)",
-        LifoQueue::new(8),
-        Ops {
-            put: |q, b| q.put(b).unwrap(),
-            shutdown: |q| q.shutdown(true),
-            task_done: |q| q.task_done().is_ok(),
-            join: |q| q.join(),
-        },
-    );
+    // The queue types share no trait, so the same calls are spelled out once per type here.
+    macro_rules! check_queue {
+        ($name:expr, $queue:expr) => {
+            check(
+                $name,
+                $queue,
+                Ops {
+                    put: |q, b| q.put(b).unwrap(),
+                    shutdown: |q| q.shutdown(true),
+                    task_done: |q| q.task_done().is_ok(),
+                    join: |q| q.join(),
+                },
+            )
+        };
+    }
+    check_queue!("Queue(8)", Queue::new(8));
+    check_queue!("Queue(0)", Queue::new(0));
+    check_queue!("LifoQueue(8)", LifoQueue::new(8));
 }
 
 /// A bounded `Queue` runs on the ring while its slots fit in 4 MiB, and on the locked store
