@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Protected, bounded, exhaustive, spawn_clock};
+use common::{Arrivals, Protected, bounded, exhaustive, spawn_clock};
 use locksmith::{Lock, ReleaseError};
 use loom::sync::Arc;
 use loom::thread;
@@ -154,5 +154,87 @@ fn timeout_does_not_swallow_the_wakeup() {
         clock.join().unwrap();
         assert!(!lock.locked());
         assert_eq!(lock.queued_waiters(), 0);
+    });
+}
+
+/// LOCK-1, LOCK-6: three contenders, each in and out once. With three, an earlier release's
+/// wake-up can still be under way when the next holder releases: it clears PARKED (its
+/// waiter was the last) after the holder's one-step release failed on PARKED, and the waiter
+/// it woke finds the lock held, re-sets PARKED and parks. A release that read PARKED in a
+/// step of its own before clearing LOCKED (a stale read) wakes nobody then, and the parked
+/// contender sleeps forever (loom reports the deadlock). Two contenders cannot reach that
+/// schedule, and three need 3 preemptions.
+#[test]
+fn three_contenders_all_get_in() {
+    // 3 threads (main and two contenders): bounded at 3 preemptions.
+    bounded(3, || {
+        let shared = Arc::new((Lock::new(), Protected::new()));
+        let contenders: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let _held = shared.0.lock();
+                    shared.1.increment();
+                })
+            })
+            .collect();
+        {
+            let _held = shared.0.lock();
+            shared.1.increment();
+        }
+        for contender in contenders {
+            contender.join().unwrap();
+        }
+        let (lock, data) = &*shared;
+        assert_eq!(data.get(), 3);
+        assert!(!lock.locked());
+        assert_eq!(lock.queued_waiters(), 0);
+    });
+}
+
+/// LOCK-4, LOCK-5, LOCK-8: `try_lock` and `lock_timeout` against a lock another thread
+/// holds. Each fails with `None` and leaves the holder's lock held: a guard built before the
+/// outcome was known (`then_some(LockGuard { .. })`) would be dropped on failure and release
+/// the holder's lock, which the holder's own release then finds unlocked.
+#[test]
+fn failed_guard_attempts_leave_the_holders_lock_alone() {
+    // 3 threads (main, trier, clock): bounded at 3 preemptions.
+    bounded(3, || {
+        let shared = Arc::new((Lock::new(), Protected::new(), Arrivals::new()));
+        shared.0.acquire();
+        let trier = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (lock, data, tried) = &*shared;
+                assert!(lock.try_lock().is_none());
+                assert!(
+                    lock.locked(),
+                    "a failed try_lock released the holder's lock"
+                );
+                assert!(lock.lock_timeout(Duration::from_secs(1)).is_none());
+                assert!(
+                    lock.locked(),
+                    "a failed lock_timeout released the holder's lock"
+                );
+                tried.arrive();
+                // Once the holder lets go, a guard works as usual.
+                let _held = lock.lock();
+                data.increment();
+            })
+        };
+        let clock = spawn_clock();
+        // The holder's critical section: the trier's failed attempts must not open it.
+        shared.1.increment();
+        // Release only after both attempts failed (the timed one ends by the clock alone).
+        shared.2.wait_for(1);
+        assert_eq!(
+            shared.0.release(),
+            Ok(()),
+            "the holder's lock was released behind its back"
+        );
+        trier.join().unwrap();
+        clock.join().unwrap();
+        assert_eq!(shared.1.get(), 2);
+        assert!(!shared.0.locked());
     });
 }
