@@ -61,6 +61,9 @@ fn wake_after_condition_change_is_not_lost() {
 /// WAIT-2: a timeout racing a wake. Either the waker found the waiter and the waiter
 /// returns that wake's token (even if its deadline passed meanwhile), or the waker found
 /// nobody and the waiter timed out. Never both, never neither, and nobody is left queued.
+/// A waiter that times out tells its primitive so, through `on_timeout`, exactly once and
+/// with the queue found empty (primitives clear their "someone waits" mark there); a woken
+/// one never does.
 #[test]
 fn timeout_racing_wake_delivers_or_times_out_never_both() {
     // 3 threads (main, waker, clock): bounded at 3 preemptions.
@@ -71,15 +74,28 @@ fn timeout_racing_wake_delivers_or_times_out_never_both() {
             thread::spawn(move || queue.wake(1, |_| 7))
         };
         let clock = spawn_clock();
-        let result = queue.wait(&Deadline::after(Duration::from_secs(1)), || true, |_| {});
+        let mut left = Vec::new();
+        let result = queue.wait(
+            &Deadline::after(Duration::from_secs(1)),
+            || true,
+            |now_empty| left.push(now_empty),
+        );
         let woken = waker.join().unwrap();
         clock.join().unwrap();
         match result {
             WaitResult::Woken(token) => {
                 assert_eq!(token, 7);
                 assert_eq!(woken, 1, "waiter saw a wake nobody sent");
+                assert!(left.is_empty(), "a woken waiter ran on_timeout");
             }
-            WaitResult::TimedOut => assert_eq!(woken, 0, "a wake-up was lost to a timeout"),
+            WaitResult::TimedOut => {
+                assert_eq!(woken, 0, "a wake-up was lost to a timeout");
+                assert_eq!(
+                    left,
+                    [true],
+                    "on_timeout not run once, with the queue empty"
+                );
+            }
             WaitResult::Skipped => panic!("should_park said park"),
         }
         assert!(queue.is_empty(), "a timed-out waiter was left queued");
@@ -150,8 +166,8 @@ fn wake_one_takes_the_oldest_waiter() {
 }
 
 /// WAIT-4: a wake of everyone racing one waiter's timeout: the timed waiter is either woken
-/// or out of the queue, the untimed one is always woken, the count matches, and nothing is
-/// left queued.
+/// or out of the queue (and then it ran `on_timeout`, once), the untimed one is always woken,
+/// the count matches, and nothing is left queued.
 #[test]
 fn wake_all_racing_a_timeout() {
     // 4 threads (main, 2 waiters, clock): bounded at 2 preemptions.
@@ -161,7 +177,13 @@ fn wake_all_racing_a_timeout() {
         let timed = {
             let queue = queue.clone();
             thread::spawn(move || {
-                queue.wait(&Deadline::after(Duration::from_secs(1)), || true, |_| {})
+                let mut left = Vec::new();
+                let result = queue.wait(
+                    &Deadline::after(Duration::from_secs(1)),
+                    || true,
+                    |now_empty| left.push(now_empty),
+                );
+                (result, left)
             })
         };
         let untimed = {
@@ -181,8 +203,13 @@ fn wake_all_racing_a_timeout() {
         let clock = spawn_clock();
         untimed_queued.wait_for(1);
         let woken = queue.wake(usize::MAX, |_| 5);
-        let timed = timed.join().unwrap();
+        let (timed, left) = timed.join().unwrap();
         assert_eq!(untimed.join().unwrap(), WaitResult::Woken(5));
+        assert_eq!(
+            left.len(),
+            usize::from(timed == WaitResult::TimedOut),
+            "on_timeout must run exactly when the waiter timed out"
+        );
         clock.join().unwrap();
         let timed_woken = usize::from(timed == WaitResult::Woken(5));
         assert!(timed == WaitResult::TimedOut || timed_woken == 1);
