@@ -107,3 +107,41 @@ fn timeout_racing_last_release() {
         assert_eq!(shared.0.queued_waiters(), 0);
     });
 }
+
+/// RLOCK-4, RLOCK-5: after its last release the former owner owns nothing: `is_owned` is
+/// false, its count is 0, and its next acquire waits its turn behind the other thread like
+/// anyone's. An owner id left in place at count 0 would let it "re-enter" without the inner
+/// lock while the other thread holds it (a race on the data, which loom reports).
+#[test]
+fn full_release_clears_the_owner() {
+    // 2 threads, bounded at 3 preemptions: exhaustive, the main thread's three acquisitions
+    // took over 6 minutes here.
+    bounded(3, || {
+        let shared = Arc::new((RLock::new(), Protected::new()));
+        let other = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let _held = shared.0.lock();
+                assert!(shared.0.is_owned());
+                shared.1.increment();
+            })
+        };
+        let (rlock, data) = &*shared;
+        {
+            let _outer = rlock.lock();
+            let _inner = rlock.lock();
+            data.increment();
+        }
+        assert!(!rlock.is_owned(), "the owner was not cleared at count 0");
+        assert_eq!(rlock.recursion_count(), 0);
+        {
+            let _again = rlock.lock();
+            assert_eq!(rlock.recursion_count(), 1);
+            data.increment();
+        }
+        other.join().unwrap();
+        assert_eq!(data.get(), 3);
+        assert!(!rlock.locked());
+        assert_eq!(rlock.queued_waiters(), 0);
+    });
+}
