@@ -1,14 +1,15 @@
 //! loom models of `Condition` (src/condition.rs): COND-1 .. COND-5 in docs/condition.md.
 //!
 //! Every model here is bounded, the 2-thread ones included (at 5 preemptions; the 3-thread
-//! one at 3): a condition model holds two wait queues (the lock's and the condition's) and
-//! each thread may wake spuriously. Unbounded, the 2-thread handshake did not finish in 60 s
-//! here; bounded, it took 0.04 s at 3, 0.17 s at 4, 0.77 s at 5 and 2.6 s at 6.
+//! one at 3), except the one whose only other thread is the clock: a condition model holds
+//! two wait queues (the lock's and the condition's) and each thread may wake spuriously.
+//! Unbounded, the 2-thread handshake did not finish in 60 s here; bounded, it took 0.04 s at
+//! 3, 0.17 s at 4, 0.77 s at 5 and 2.6 s at 6.
 #![cfg(loom)]
 
 mod common;
 
-use common::{Protected, bounded, spawn_clock};
+use common::{Arrivals, Protected, bounded, exhaustive, spawn_clock};
 use locksmith::{Condition, ConditionLock, Lock, RLock, ReleaseError};
 use loom::sync::Arc;
 use loom::thread;
@@ -156,6 +157,71 @@ fn timed_waiter_leaving_keeps_the_next_one_notifiable() {
         cond.release().unwrap();
         untimed.join().unwrap();
         timed.join().unwrap();
+        assert_eq!(cond.queued_waiters(), 0);
+    });
+}
+
+/// COND-1, COND-3: a notify that nobody heard is gone; a condition keeps no credit for the
+/// next waiter (Python's Condition wakes only threads already waiting). A timed wait after
+/// it, with nobody to notify again, must time out: `Ok(false)`. A kept notification would
+/// end the wait at once with `Ok(true)`.
+#[test]
+fn unheard_notify_is_not_kept_for_a_timed_wait() {
+    // 2 threads (main, clock): exhaustive.
+    exhaustive(|| {
+        let cond = Condition::with_lock(Lock::new());
+        let clock = spawn_clock();
+        cond.acquire();
+        cond.notify().unwrap();
+        cond.notify_all().unwrap();
+        assert_eq!(
+            cond.wait_timeout(Duration::from_secs(1)),
+            Ok(false),
+            "a notify sent before anyone waited woke a later wait"
+        );
+        assert!(cond.lock().locked());
+        cond.release().unwrap();
+        clock.join().unwrap();
+        assert_eq!(cond.queued_waiters(), 0);
+    });
+}
+
+/// COND-1: as above for an untimed wait: after an unheard notify, a waiter returns only
+/// when notified again, and then it sees what the second notifier wrote (a kept
+/// notification would let it return before, reading the data unset).
+#[test]
+fn unheard_notify_is_not_kept_for_an_untimed_wait() {
+    // 2 threads (main, waiter), bounded at 3 preemptions: 0.4 s here (at 5, over a Condition's
+    // default RLock, 42 s); the kept notification fails the first execution.
+    bounded(3, || {
+        let shared = Arc::new((
+            Condition::with_lock(Lock::new()),
+            Protected::new(),
+            Arrivals::new(),
+        ));
+        let (cond, ready, waiting) = &*shared;
+        cond.acquire();
+        cond.notify().unwrap();
+        cond.release().unwrap();
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (cond, ready, waiting) = &*shared;
+                cond.acquire();
+                // Under the lock, which the wait below releases only once queued: a notifier
+                // who takes the lock after this finds the waiter queued.
+                waiting.arrive();
+                cond.wait().unwrap();
+                assert_eq!(ready.get(), 1, "woken by the notify nobody heard");
+                cond.release().unwrap();
+            })
+        };
+        waiting.wait_for(1);
+        cond.acquire();
+        ready.increment();
+        cond.notify().unwrap();
+        cond.release().unwrap();
+        waiter.join().unwrap();
         assert_eq!(cond.queued_waiters(), 0);
     });
 }
