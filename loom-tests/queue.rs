@@ -340,3 +340,38 @@ fn simple_queue_get_waits_for_put() {
         assert_eq!(queue.queued_waiters(), 0);
     });
 }
+
+/// QUEUE-6: two workers mark their items done at once while a joiner waits. Each
+/// `task_done` takes exactly one off the count in one step: a load followed by a store
+/// would let both read 2 and both write 1, and `join` would wait for good (a deadlock loom
+/// reports). Both workers' work happens before `join` returns.
+#[test]
+fn two_task_dones_racing_while_join_waits() {
+    // 3 threads (main joining, two workers): bounded at 3 preemptions.
+    bounded(3, || {
+        let shared = Arc::new((Queue::new(2), Protected::new(), Protected::new()));
+        shared.0.put(0).unwrap();
+        shared.0.put(1).unwrap();
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let item = shared.0.get().unwrap();
+                    if item == 0 {
+                        shared.1.increment();
+                    } else {
+                        shared.2.increment();
+                    }
+                    shared.0.task_done().unwrap();
+                })
+            })
+            .collect();
+        shared.0.join();
+        assert_eq!((shared.1.get(), shared.2.get()), (1, 1));
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        assert_eq!(shared.0.unfinished_tasks(), 0);
+        assert_eq!(shared.0.task_done(), Err(locksmith::queue::TaskDoneError));
+    });
+}
