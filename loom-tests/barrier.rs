@@ -137,3 +137,42 @@ fn reset_breaks_current_waiters() {
         assert_eq!(barrier.n_waiting(), 0);
     });
 }
+
+/// BARRIER-4, BARRIER-5: a late party's timeout breaks only its own round. The timed party
+/// waits alone in round one; its deadline passes and it leaves the queue, but before it takes
+/// the barrier's lock again, `reset` ends round one and round two starts with two other
+/// parties. When the late party gets the lock its round is over: breaking the barrier then
+/// would fail round two, whose parties did nothing wrong.
+#[test]
+fn late_timeout_does_not_break_the_next_round() {
+    // 4 threads (main, late party, clock, round-two partner): bounded at 2 preemptions.
+    bounded(2, || {
+        let barrier = Arc::new(Barrier::new(2));
+        let late = {
+            let barrier = barrier.clone();
+            thread::spawn(move || barrier.wait_timeout(Duration::from_secs(1)))
+        };
+        let clock = spawn_clock();
+        // The runs that matter: the late party is counted in round one when `reset` runs
+        // (no one else can be: round two's parties have not started). In the others it
+        // arrives later, alone, and its own timeout breaks its round.
+        if barrier.n_waiting() == 1 {
+            barrier.reset();
+            let partner = {
+                let barrier = barrier.clone();
+                thread::spawn(move || barrier.wait())
+            };
+            let mine = barrier.wait();
+            let theirs = partner.join().unwrap();
+            assert!(
+                mine.is_ok() && theirs.is_ok(),
+                "round two broken by round one's late party: {mine:?} {theirs:?}"
+            );
+            assert_ne!(mine, theirs);
+            assert!(!barrier.broken());
+        }
+        assert_eq!(late.join().unwrap(), Err(BrokenBarrierError));
+        clock.join().unwrap();
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}

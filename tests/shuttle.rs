@@ -23,6 +23,7 @@ use locksmith::{
 };
 use shuttle::rand::Rng;
 use shuttle::sync::atomic::{AtomicUsize, Ordering};
+use shuttle::sync::mpsc;
 use shuttle::thread;
 
 use lin_support::specs::{EventOp, LockOp, Order, QueueOp, RLockOp, SemOp};
@@ -476,6 +477,87 @@ fn barrier_timeout_breaks_for_everyone() {
         assert_eq!(barrier.n_waiting(), 0);
         barrier.reset();
         assert!(!barrier.broken());
+    });
+}
+
+/// BARRIER-4, BARRIER-5 over several rounds: a timed party waits in a round that ends by
+/// `reset`, by `abort` then `reset`, or by a second party (timed or not) arriving, in turn;
+/// after each, two other parties run a round nobody disturbs, which must pass for both, while
+/// the timed party may still be on its way out. A timed-out party that broke whatever round
+/// was current when it got the barrier's lock back (not checking it is still its own) breaks
+/// those clean rounds.
+#[test]
+fn barrier_timeouts_aborts_and_resets_leave_later_rounds_alone() {
+    explore(|| {
+        const ROUNDS: usize = 6;
+        let barrier = Arc::new(Barrier::new(2));
+        let (to_late, late_go) = mpsc::channel::<()>();
+        let (late_done, from_late) = mpsc::channel();
+        let late = {
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                while late_go.recv().is_ok() {
+                    late_done.send(barrier.wait_timeout(TIMED)).unwrap();
+                }
+            })
+        };
+        let (to_partner, partner_go) = mpsc::channel::<()>();
+        let (partner_done, from_partner) = mpsc::channel();
+        let partner = {
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                while partner_go.recv().is_ok() {
+                    partner_done.send(barrier.wait()).unwrap();
+                }
+            })
+        };
+        for round in 0..ROUNDS {
+            to_late.send(()).unwrap();
+            // Until the timed party is counted, or has already broken its round alone.
+            while barrier.n_waiting() == 0 && !barrier.broken() {
+                thread::yield_now();
+            }
+            match round % 3 {
+                0 => barrier.reset(),
+                1 => {
+                    barrier.abort();
+                    barrier.reset();
+                }
+                _ => {
+                    let mine = if round % 2 == 0 {
+                        barrier.wait()
+                    } else {
+                        barrier.wait_timeout(TIMED)
+                    };
+                    let theirs = from_late.recv().unwrap();
+                    assert_eq!(
+                        mine.is_ok(),
+                        theirs.is_ok(),
+                        "round {round} half passed: {mine:?} {theirs:?}"
+                    );
+                    if mine.is_err() {
+                        barrier.reset();
+                    }
+                }
+            }
+            // A round nobody disturbs, maybe while the timed party is still leaving.
+            to_partner.send(()).unwrap();
+            let mine = barrier.wait();
+            let theirs = from_partner.recv().unwrap();
+            assert!(
+                mine.is_ok() && theirs.is_ok(),
+                "round {round}'s clean round broke: {mine:?} {theirs:?}"
+            );
+            if round % 3 != 2 {
+                assert!(from_late.recv().unwrap().is_err());
+            }
+        }
+        drop(to_late);
+        drop(to_partner);
+        late.join().unwrap();
+        partner.join().unwrap();
+        assert!(!barrier.broken());
+        assert_eq!(barrier.n_waiting(), 0);
     });
 }
 
