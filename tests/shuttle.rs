@@ -10,7 +10,7 @@
 //! (default 1000). A failing schedule is printed by shuttle as an encoded string; run it
 //! again with `LOCKSMITH_SHUTTLE_REPLAY='<string>'` and the scenario's name as the test
 //! filter. Under shuttle, spurious wake-ups come from shuttle's `park`, and timeouts from the
-//! shim's model clock (src/sync.rs), both drawn from the schedule's seed.
+//! shim's model clock (src/sync/shuttle_backend.rs), both drawn from the schedule's seed.
 #![cfg(shuttle)]
 
 use std::collections::BTreeSet;

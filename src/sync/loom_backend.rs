@@ -1,0 +1,179 @@
+//! The loom backend (`--cfg loom`): loom's checked atomics, cells and threads. Three things
+//! are modelled rather than real:
+//! - **Time.** loom has no clock. A timed wait's deadline reads a model-scoped "expired" flag
+//!   that a model sets with [`model::expire_timeouts`] (usually from a thread of its own, so
+//!   loom explores the timeout firing at every point); firing it also unparks every model
+//!   thread, so a timed park is a real park that either a waker or the clock ends.
+//!   Untimed waits stay real parks, so loom's deadlock detection still covers them.
+//! - **Spurious wakeups.** loom's `thread::park` never returns early, so a thread parks on a
+//!   per-thread `loom::sync::Notify`, which loom lets return spuriously (once per thread per
+//!   execution, as a branch it explores). Every wait loop must therefore re-check its condition.
+//! - **Thread identity.** All loom threads share one OS thread, so identity comes from a
+//!   loom thread-local rather than the OS.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) use loom::cell::UnsafeCell;
+pub(crate) use loom::thread::yield_now;
+// loom models a SeqCst fence as a full synchronisation point (stronger than C++), which
+// is sound for the one pattern we use it for: two threads that each write, fence, then
+// read the other's word (see `queue::blocking::Waiters`).
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+
+/// Under loom the spin lock is loom's modelled mutex. A spin lock under loom lets two
+/// spinners yield to each other forever while the preempted holder waits (an unfair
+/// schedule loom explores for free), and models exhaust their branch budget. The std
+/// spin lock is textbook (one Acquire compare-exchange, one Release store); what the
+/// models check is everything built on it.
+pub(crate) struct SpinLock(loom::sync::Mutex<()>);
+
+/// Holds a [`SpinLock`]; unlocks on drop.
+pub(crate) struct SpinGuard<'a>(#[allow(dead_code)] loom::sync::MutexGuard<'a, ()>);
+
+impl SpinLock {
+    pub(crate) fn new() -> Self {
+        SpinLock(loom::sync::Mutex::new(()))
+    }
+
+    pub(crate) fn lock(&self) -> SpinGuard<'_> {
+        SpinGuard(self.0.lock().unwrap())
+    }
+}
+
+loom::thread_local! {
+    /// Each model thread parks on its own `Notify`: unlike loom's `park`, its `wait` may
+    /// return spuriously, and loom explores that branch.
+    static PARKER: Arc<loom::sync::Notify> = {
+        let parker = Arc::new(loom::sync::Notify::new());
+        EVERY_PARKER.lock().unwrap().push(Arc::clone(&parker));
+        parker
+    };
+
+    /// Identity of a model thread. The counter is a plain std atomic: loom runs every
+    /// model thread on one OS thread, and ids only need to be distinct and nonzero.
+    static THREAD_ID: usize = {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    };
+}
+
+loom::lazy_static! {
+    /// The model's clock: set once, by `model::expire_timeouts`, for the whole execution.
+    static ref TIMEOUTS_EXPIRED: AtomicBool = AtomicBool::new(false);
+
+    /// Every model thread's parker, so the clock can wake the timed waiters among them.
+    /// A std mutex is enough: loom runs all model threads on one OS thread, and the
+    /// causality that matters goes through `TIMEOUTS_EXPIRED` and the `Notify`s.
+    static ref EVERY_PARKER: std::sync::Mutex<Vec<Arc<loom::sync::Notify>>> =
+        std::sync::Mutex::new(Vec::new());
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Thread(Arc<loom::sync::Notify>);
+
+impl Thread {
+    pub(crate) fn current() -> Self {
+        Thread(PARKER.with(Arc::clone))
+    }
+
+    pub(crate) fn unpark(&self) {
+        self.0.notify();
+    }
+}
+
+pub(crate) fn park() {
+    PARKER.with(|parker| parker.wait());
+}
+
+/// A timed park is a real park that the model's clock also ends. (A yield loop would do,
+/// but loom explores every interleaving of every iteration, and models explode.)
+pub(crate) fn park_until(deadline: &Deadline) {
+    // The clock sets the flag, then unparks every parker: checking the flag after our
+    // parker exists and before parking means we see it set or get its unpark.
+    if !deadline.expired() {
+        park();
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum DeadlineKind {
+    Never,
+    Now,
+    Model,
+}
+
+/// When a timed wait gives up, read from the model's clock.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    kind: DeadlineKind,
+}
+
+impl Deadline {
+    /// A deadline that never passes.
+    pub const fn never() -> Self {
+        Deadline {
+            kind: DeadlineKind::Never,
+        }
+    }
+
+    /// A zero timeout has already passed; `Duration::MAX` never passes (as in the std
+    /// build, where it overflows the clock); any other timeout passes when the model's
+    /// clock fires.
+    pub fn after(timeout: Duration) -> Self {
+        let kind = if timeout.is_zero() {
+            DeadlineKind::Now
+        } else if timeout == Duration::MAX {
+            DeadlineKind::Never
+        } else {
+            DeadlineKind::Model
+        };
+        Deadline { kind }
+    }
+
+    /// At a point in real time (lock_api's `try_lock_until`). The model has no clock, so
+    /// like any other timed wait it passes when the model's clock fires.
+    #[cfg(feature = "lock_api")]
+    pub fn at(_instant: super::Instant) -> Self {
+        Deadline {
+            kind: DeadlineKind::Model,
+        }
+    }
+
+    /// Whether the deadline has passed.
+    pub fn expired(&self) -> bool {
+        match self.kind {
+            DeadlineKind::Never => false,
+            DeadlineKind::Now => true,
+            // A read-modify-write, not a load: loom lets a load return a stale value,
+            // and a waiter that read "not yet" after the clock had fired and unparked
+            // everyone would park for good. An RMW reads the latest value. Acquire pairs
+            // with the clock's Release (a clock publishes no data).
+            DeadlineKind::Model => TIMEOUTS_EXPIRED.fetch_or(false, Ordering::Acquire),
+        }
+    }
+}
+
+pub(crate) fn thread_id() -> usize {
+    THREAD_ID.with(|id| *id)
+}
+
+/// The model's clock, for loom models only.
+pub mod model {
+    use super::*;
+
+    /// Makes every timed wait of this model execution time out, pending and future alike.
+    /// Call it from a thread of the model's own so loom tries it at every point.
+    pub fn expire_timeouts() {
+        // An RMW, like the deadlines' reads: loom orders plain stores lazily, and a
+        // store concurrent with a waiter's RMW reads can leave that waiter's next RMW
+        // reading "not yet" after the clock fired. With RMWs only, the flag's history is
+        // one chain and every read sees the latest. Release pairs with the deadlines'
+        // Acquire (a clock publishes no data).
+        TIMEOUTS_EXPIRED.fetch_or(true, Ordering::Release);
+        let parkers = EVERY_PARKER.lock().unwrap().clone();
+        for parker in parkers {
+            parker.notify();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The shim: the one place that chooses between std, loom and shuttle.
+//!
+//! Everything the crate needs from the platform comes through here: atomics, `UnsafeCell`,
+//! parking and unparking a thread, the calling thread's identity, deadlines and the spin
+//! policy. No other module names `std::sync::atomic`, `std::thread`, `Instant`, `loom` or
+//! `shuttle`.
+//!
+//! | build | backend | what it is |
+//! |---|---|---|
+//! | normal | `std_backend.rs` | real atomics, parking, clock and thread ids |
+//! | `--cfg loom` | `loom_backend.rs` | loom's checked atomics and threads; a model clock; spurious wake-ups |
+//! | `--cfg shuttle` | `shuttle_backend.rs` | shuttle's scheduled atomics and threads; a seeded model clock |
+//!
+//! Each backend offers the same names: `AtomicBool`, `AtomicUsize`, `Ordering`, `fence`,
+//! `UnsafeCell`, `SpinLock`/`SpinGuard`, `Thread` (a handle to unpark), `park`,
+//! `park_until`, `Deadline`, `thread_id` and `yield_now`. Beside them, one file per
+//! mechanism shared by all three: `SpinWait` (how long to spin before parking) and
+//! `PeerWait` (waiting out a peer mid-step).
+
+#[cfg(all(loom, shuttle))]
+compile_error!("build with --cfg loom or --cfg shuttle, not both");
+
+#[cfg(not(any(loom, shuttle)))]
+mod std_backend;
+#[cfg(not(any(loom, shuttle)))]
+use std_backend as backend;
+
+#[cfg(loom)]
+mod loom_backend;
+#[cfg(loom)]
+use loom_backend as backend;
+
+#[cfg(all(shuttle, not(loom)))]
+mod shuttle_backend;
+#[cfg(all(shuttle, not(loom)))]
+use shuttle_backend as backend;
+
+/// loom brings its own `UnsafeCell`; the other backends share this one.
+#[cfg(not(loom))]
+mod cell;
+mod peer_wait;
+mod spin_wait;
+
+pub(crate) use backend::*;
+pub(crate) use peer_wait::PeerWait;
+pub(crate) use spin_wait::SpinWait;
+
+/// The wall clock's instant, for lock_api's `try_lock_until`: loom has no clock of its own, so
+/// both builds name std's (the loom build turns it into a model deadline, see `Deadline::at`).
+#[cfg(feature = "lock_api")]
+pub(crate) use std::time::Instant;
+// Public (through `__internals`) so the crate's own models and tests can drive the core.
+pub use backend::Deadline;
+#[cfg(loom)]
+pub use backend::model;
