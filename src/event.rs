@@ -1,24 +1,20 @@
-//! `Event`: Python's `threading.Event`. A flag and one wait queue.
+//! `Event`: Python's `threading.Event`. A flag in a [`ParkedWord`]: the word and the queue
+//! of threads waiting for it to change.
 
 use core::fmt;
 use core::time::Duration;
 
-use crate::sync::{AtomicUsize, Deadline, Ordering};
-use crate::wait::{WaitQueue, WaitResult};
+use crate::sync::{Deadline, Ordering};
+use crate::wait::{PARKED, ParkedWord, Step};
 
-/// The flag is set.
-const SET: usize = 0b01;
-/// A thread may be parked in the queue: `set` must look there. Set by a waiter before it
-/// parks; cleared, under the queue's lock, by whoever leaves the queue empty.
-const PARKED: usize = 0b10;
+/// The flag is set. (The word's lowest bit is the wait core's [`PARKED`]: a thread may be
+/// parked in the queue, so `set` must look there.)
+const SET: usize = 0b10;
 /// One generation: the bits above the flags count the `set`s that raised the flag (modulo
 /// the word). `set` raises the flag and then wakes; a waiter that began after a `clear` that
 /// slipped in between would be woken by that stale wake. It tells the cases apart by the
 /// generation: woken, it returns true only if a `set` happened since it began waiting.
 const GENERATION: usize = 0b100;
-/// What `set` hands every waiter: "the flag was set while you waited". The waiter returns
-/// true on it even if `clear` ran before it woke, as in Python.
-const TOKEN_SET: usize = 0;
 
 /// A flag threads can wait for: Python's `threading.Event`.
 ///
@@ -43,8 +39,7 @@ const TOKEN_SET: usize = 0;
 /// assert!(!ready.wait_timeout(Duration::from_millis(5)));
 /// ```
 pub struct Event {
-    state: AtomicUsize,
-    waiters: WaitQueue,
+    word: ParkedWord,
 }
 
 impl Event {
@@ -57,8 +52,7 @@ impl Event {
     #[cfg(not(loom))]
     pub const fn new() -> Event {
         Event {
-            state: AtomicUsize::new(0),
-            waiters: WaitQueue::new(),
+            word: ParkedWord::new(0),
         }
     }
 
@@ -66,8 +60,7 @@ impl Event {
     #[cfg(loom)]
     pub fn new() -> Event {
         Event {
-            state: AtomicUsize::new(0),
-            waiters: WaitQueue::new(),
+            word: ParkedWord::new(0),
         }
     }
 
@@ -81,7 +74,7 @@ impl Event {
     /// ```
     #[inline]
     pub fn set(&self) {
-        let mut state = self.state.load(Ordering::Relaxed);
+        let mut state = self.word.state().load(Ordering::Relaxed);
         loop {
             if state & SET != 0 {
                 // Already set: nobody parks while the flag is up, and the `set` that raised
@@ -90,7 +83,7 @@ impl Event {
             }
             // Release: what the setter did before `set` happens before a waiter's return
             // (through `is_set`'s Acquire, or the wake-up token's Release/Acquire).
-            match self.state.compare_exchange_weak(
+            match self.word.state().compare_exchange_weak(
                 state,
                 (state | SET).wrapping_add(GENERATION),
                 Ordering::Release,
@@ -101,7 +94,7 @@ impl Event {
             }
         }
         if state & PARKED != 0 {
-            self.wake_all();
+            self.word.wake(usize::MAX);
         }
     }
 
@@ -118,7 +111,7 @@ impl Event {
     pub fn clear(&self) {
         // Relaxed: clearing publishes nothing; a waiter woken by an earlier `set` already has
         // its token and returns true regardless.
-        self.state.fetch_and(!SET, Ordering::Relaxed);
+        self.word.state().fetch_and(!SET, Ordering::Relaxed);
     }
 
     /// Whether the flag is set now. Python: `event.is_set()`.
@@ -132,7 +125,7 @@ impl Event {
     pub fn is_set(&self) -> bool {
         // Acquire: pairs with `set`'s Release, so seeing the flag means seeing what the
         // setter did before setting it.
-        self.state.load(Ordering::Acquire) & SET != 0
+        self.word.state().load(Ordering::Acquire) & SET != 0
     }
 
     /// Blocks until the flag is set. Python: `event.wait()`.
@@ -176,72 +169,35 @@ impl Event {
     /// How many threads are parked waiting now: a snapshot, for tests.
     #[doc(hidden)]
     pub fn queued_waiters(&self) -> usize {
-        self.waiters.len()
+        self.word.queued()
     }
 
     #[cold]
     #[inline(never)]
     fn wait_slow(&self, deadline: &Deadline) -> bool {
         // Acquire: as in `is_set`.
-        let began = self.state.load(Ordering::Acquire);
+        let began = self.word.state().load(Ordering::Acquire);
         if began & SET != 0 {
             return true;
         }
         let generation = |state: usize| state / GENERATION;
-        loop {
-            // Acquire: as in `is_set`.
-            let state = self.state.load(Ordering::Acquire);
-            // Set now, or set (and maybe cleared) since we began: true, as in Python, where
-            // a waiter notified by `set` returns true whatever `clear` did since.
-            if state & SET != 0 || generation(state) != generation(began) {
-                return true;
-            }
-            // Relaxed: PARKED only routes `set` to the queue; the queue's lock orders the rest.
-            if state & PARKED == 0
-                && self
-                    .state
-                    .compare_exchange_weak(
-                        state,
-                        state | PARKED,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    )
-                    .is_err()
-            {
-                continue;
-            }
-            let waited = self.waiters.wait(
-                deadline,
-                // Relaxed, under the queue's lock: a `set` after our PARKED went in saw it and
-                // takes that lock after us (we are queued; it wakes us) or before us (its
-                // flag or generation is visible here; we do not park).
-                || self.state.load(Ordering::Relaxed) == state | PARKED,
-                |now_empty| {
-                    if now_empty {
-                        self.state.fetch_and(!PARKED, Ordering::Relaxed);
-                    }
-                },
-            );
-            match waited {
-                // Woken by a `set`: the loop's check returns true if it is one that happened
-                // since we began (the token's Acquire makes its generation visible); a stale
-                // wake from a `set` that raced an earlier `clear` parks us again.
-                WaitResult::Woken(_) | WaitResult::Skipped => {}
-                // Timed out while queued: false unless the flag has been set meanwhile.
-                WaitResult::TimedOut => return self.is_set(),
-            }
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn wake_all(&self) {
-        self.waiters.wake(usize::MAX, |_| {
-            // Relaxed: under the queue's lock, which is now empty; a waiter about to queue
-            // re-checks there and sees the flag.
-            self.state.fetch_and(!PARKED, Ordering::Relaxed);
-            TOKEN_SET
-        });
+        self.word.wait(
+            deadline,
+            // No spin: a waiter for an Event usually waits for long.
+            false,
+            // Set now, or set (and maybe cleared) since we began: true, as in Python, where a
+            // waiter notified by `set` returns true whatever `clear` did since. A stale
+            // wake-up, from a `set` that raced an earlier `clear`, parks us again.
+            |state| {
+                if state & SET != 0 || generation(state) != generation(began) {
+                    Step::Done(true)
+                } else {
+                    Step::Park
+                }
+            },
+            // Timed out while queued: false unless the flag has been set meanwhile.
+            || self.is_set(),
+        )
     }
 }
 

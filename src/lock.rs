@@ -1,27 +1,21 @@
 //! `Lock`: Python's `threading.Lock`. Not owned: any thread may release it.
 //!
-//! One state word and one wait queue. The word holds two bits; every transition is one
-//! atomic read-modify-write on it, and the queue is touched only when `PARKED` says a thread
-//! may be waiting there.
+//! One state word and the wait queue behind it, a [`ParkedWord`]: the word holds `LOCKED`
+//! and the wait core's `PARKED`; every transition is one atomic read-modify-write on it, and
+//! the queue is touched only when `PARKED` says a thread may be waiting there.
 
 use core::fmt;
 use core::time::Duration;
 
 use crate::error::ReleaseError;
-use crate::sync::{AtomicUsize, Deadline, Ordering, SpinWait};
-use crate::wait::{WaitQueue, WaitResult};
+use crate::sync::{Deadline, Ordering};
+use crate::wait::{PARKED, ParkedWord, Step};
 
 /// Nobody holds the lock.
 const UNLOCKED: usize = 0;
-/// Somebody holds the lock.
-const LOCKED: usize = 0b01;
-/// A thread may be parked in the queue: release must look there. Set by a waiter before it
-/// parks; cleared, under the queue's lock, by whoever leaves the queue empty.
-const PARKED: usize = 0b10;
-
-/// What the releaser hands a woken waiter: the lock is free, try again. (The lock is not
-/// handed over; a running thread may take it first, which keeps the lock's throughput up.)
-const TOKEN_RETRY: usize = 0;
+/// Somebody holds the lock. (The word's lowest bit is the wait core's [`PARKED`]: a thread
+/// may be parked in the queue, so `release` must look there.)
+const LOCKED: usize = 0b10;
 
 /// A mutual-exclusion lock that any thread may release: Python's `threading.Lock`.
 ///
@@ -49,8 +43,7 @@ const TOKEN_RETRY: usize = 0;
 /// assert!(!lock.locked());
 /// ```
 pub struct Lock {
-    state: AtomicUsize,
-    waiters: WaitQueue,
+    word: ParkedWord,
 }
 
 impl Lock {
@@ -65,8 +58,7 @@ impl Lock {
     #[cfg(not(loom))]
     pub const fn new() -> Lock {
         Lock {
-            state: AtomicUsize::new(UNLOCKED),
-            waiters: WaitQueue::new(),
+            word: ParkedWord::new(UNLOCKED),
         }
     }
 
@@ -74,8 +66,7 @@ impl Lock {
     #[cfg(loom)]
     pub fn new() -> Lock {
         Lock {
-            state: AtomicUsize::new(UNLOCKED),
-            waiters: WaitQueue::new(),
+            word: ParkedWord::new(UNLOCKED),
         }
     }
 
@@ -105,10 +96,10 @@ impl Lock {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        let mut state = self.state.load(Ordering::Relaxed);
+        let mut state = self.word.state().load(Ordering::Relaxed);
         while state & LOCKED == 0 {
             // Acquire: what the previous holder did before releasing happens before us.
-            match self.state.compare_exchange_weak(
+            match self.word.state().compare_exchange_weak(
                 state,
                 state | LOCKED,
                 Ordering::Acquire,
@@ -180,7 +171,8 @@ impl Lock {
         // x86, which measured 1.5x parking_lot's unlock.)
         // Release: the critical section happens before the next acquirer's Acquire.
         if self
-            .state
+            .word
+            .state()
             .compare_exchange(LOCKED, UNLOCKED, Ordering::Release, Ordering::Relaxed)
             .is_ok()
         {
@@ -195,12 +187,12 @@ impl Lock {
     fn release_slow(&self) -> Result<(), ReleaseError> {
         // Release: as in `release`. Clearing a bit that is already clear changes nothing, so
         // a refused release is harmless.
-        let previous = self.state.fetch_and(!LOCKED, Ordering::Release);
+        let previous = self.word.state().fetch_and(!LOCKED, Ordering::Release);
         if previous & LOCKED == 0 {
             return Err(ReleaseError::NotLocked);
         }
         if previous & PARKED != 0 {
-            self.wake_one();
+            self.word.wake(1);
         }
         Ok(())
     }
@@ -221,7 +213,7 @@ impl Lock {
         // relies on it: a thread that merely sees the lock held may notify, and must then
         // see the waiters linked before the last release (`Condition::notify_n`). On most
         // machines an Acquire load costs what a Relaxed one does.
-        self.state.load(Ordering::Acquire) & LOCKED != 0
+        self.word.state().load(Ordering::Acquire) & LOCKED != 0
     }
 
     /// Acquires the lock and returns a guard that releases it when dropped (also during a
@@ -277,14 +269,15 @@ impl Lock {
     /// How many threads are parked waiting for this lock now: a snapshot, for tests.
     #[doc(hidden)]
     pub fn queued_waiters(&self) -> usize {
-        self.waiters.len()
+        self.word.queued()
     }
 
     /// The uncontended acquire: one compare-exchange from "free, nobody waiting".
     #[inline]
     fn try_acquire_fast(&self) -> bool {
         // Acquire: as in `try_acquire`.
-        self.state
+        self.word
+            .state()
             .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
     }
@@ -293,77 +286,26 @@ impl Lock {
     #[cold]
     #[inline(never)]
     fn acquire_slow(&self, deadline: &Deadline) -> bool {
-        let mut spin = SpinWait::new();
-        let mut state = self.state.load(Ordering::Relaxed);
-        loop {
-            if state & LOCKED == 0 {
+        self.word.wait(
+            deadline,
+            true,
+            |state| {
+                if state & LOCKED != 0 {
+                    return Step::Park;
+                }
                 // Acquire: as in `try_acquire`. PARKED is kept: others may still wait.
-                match self.state.compare_exchange_weak(
+                match self.word.state().compare_exchange_weak(
                     state,
                     state | LOCKED,
                     Ordering::Acquire,
                     Ordering::Relaxed,
                 ) {
-                    Ok(_) => return true,
-                    Err(actual) => state = actual,
+                    Ok(_) => Step::Done(true),
+                    Err(_) => Step::Retry,
                 }
-                continue;
-            }
-            if state & PARKED == 0 {
-                if spin.spin() {
-                    state = self.state.load(Ordering::Relaxed);
-                    continue;
-                }
-                // Relaxed: PARKED only routes the releaser to the queue; the queue's own lock
-                // orders everything the wake-up depends on.
-                if let Err(actual) = self.state.compare_exchange_weak(
-                    state,
-                    state | PARKED,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    state = actual;
-                    continue;
-                }
-            }
-            let waited = self.waiters.wait(
-                deadline,
-                // Relaxed: this runs under the queue's lock. A releaser that cleared LOCKED
-                // after our PARKED went in saw PARKED and will take that lock after us (we are
-                // queued, it wakes us) or before us (then the lock's Acquire makes its clear
-                // visible here and we do not park).
-                || self.state.load(Ordering::Relaxed) == LOCKED | PARKED,
-                |now_empty| {
-                    if now_empty {
-                        // Relaxed: under the queue's lock, as above.
-                        self.state.fetch_and(!PARKED, Ordering::Relaxed);
-                    }
-                },
-            );
-            match waited {
-                WaitResult::TimedOut => return false,
-                // Woken, maybe after the deadline: the wake-up is ours, so try once more
-                // (a waiter that gave up here would strand the others); a failed try parks
-                // again, where the core reports the passed deadline.
-                WaitResult::Woken(_) | WaitResult::Skipped => {}
-            }
-            spin.reset();
-            state = self.state.load(Ordering::Relaxed);
-        }
-    }
-
-    /// The releaser saw PARKED: wake the oldest waiter, and clear PARKED if it was the last.
-    #[cold]
-    #[inline(never)]
-    fn wake_one(&self) {
-        self.waiters.wake(1, |woke| {
-            if !woke.more {
-                // Relaxed: under the queue's lock; a waiter about to queue re-checks PARKED
-                // there and re-sets it.
-                self.state.fetch_and(!PARKED, Ordering::Relaxed);
-            }
-            TOKEN_RETRY
-        });
+            },
+            || false,
+        )
     }
 }
 

@@ -6,17 +6,12 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::error::ReleaseError;
-use crate::sync::{AtomicUsize, Deadline, Ordering, SpinWait};
-use crate::wait::{WaitQueue, WaitResult};
+use crate::sync::{Deadline, Ordering};
+use crate::wait::{PARKED, ParkedWord, Step};
 
-/// A thread may be parked in the queue: a release must look there. Set by a waiter before it
-/// parks; cleared, under the queue's lock, by whoever leaves the queue empty.
-const PARKED: usize = 0b1;
-/// One permit, in the state word's units: the permits live above the `PARKED` bit.
+/// One permit, in the state word's units: the permits live above the wait core's [`PARKED`]
+/// bit (a thread may be parked in the queue, so a release must look there).
 const PERMIT: usize = 0b10;
-/// What a release hands a woken waiter: permits were added, try again. (No permit is handed
-/// over: a running thread may take it first, and the waiter re-parks.)
-const TOKEN_RETRY: usize = 0;
 
 /// The most permits a semaphore can hold: `usize::MAX / 2`. Creating one with more, or
 /// releasing past it, panics.
@@ -25,8 +20,7 @@ pub const MAX_PERMITS: usize = usize::MAX >> 1;
 /// The counter both semaphores share.
 struct RawSemaphore {
     /// `permits * PERMIT | PARKED?`
-    state: AtomicUsize,
-    waiters: WaitQueue,
+    word: ParkedWord,
 }
 
 impl RawSemaphore {
@@ -37,17 +31,16 @@ impl RawSemaphore {
             "semaphore value {permits} is above the maximum, {MAX_PERMITS}"
         );
         RawSemaphore {
-            state: AtomicUsize::new(permits * PERMIT),
-            waiters: WaitQueue::new(),
+            word: ParkedWord::new(permits * PERMIT),
         }
     }
 
     #[inline]
     fn try_acquire(&self) -> bool {
-        let mut state = self.state.load(Ordering::Relaxed);
+        let mut state = self.word.state().load(Ordering::Relaxed);
         while state >= PERMIT {
             // Acquire: what the releaser did before releasing happens before us.
-            match self.state.compare_exchange_weak(
+            match self.word.state().compare_exchange_weak(
                 state,
                 state - PERMIT,
                 Ordering::Acquire,
@@ -74,53 +67,27 @@ impl RawSemaphore {
     #[cold]
     #[inline(never)]
     fn acquire_slow(&self, deadline: &Deadline) -> bool {
-        let mut spin = SpinWait::new();
-        loop {
-            if self.try_acquire() {
-                return true;
-            }
-            let state = self.state.load(Ordering::Relaxed);
-            if state >= PERMIT {
-                continue;
-            }
-            if state & PARKED == 0 {
-                if spin.spin() {
-                    continue;
+        self.word.wait(
+            deadline,
+            true,
+            |state| {
+                if state < PERMIT {
+                    return Step::Park;
                 }
-                // Relaxed: PARKED only routes releasers to the queue; the queue's lock orders
-                // what the wake-up depends on.
-                if self
-                    .state
-                    .compare_exchange_weak(
-                        state,
-                        state | PARKED,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    )
-                    .is_err()
-                {
-                    continue;
+                // Acquire: as in `try_acquire`. A waiter woken after its deadline takes a
+                // permit still there, so none is lost to its timeout.
+                match self.word.state().compare_exchange_weak(
+                    state,
+                    state - PERMIT,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => Step::Done(true),
+                    Err(_) => Step::Retry,
                 }
-            }
-            let waited = self.waiters.wait(
-                deadline,
-                // Relaxed, under the queue's lock: a release that added permits after our
-                // PARKED went in saw PARKED, and takes that lock after us (we are queued; it
-                // wakes us) or before us (its update is visible here; we do not park).
-                || self.state.load(Ordering::Relaxed) == PARKED,
-                |now_empty| {
-                    if now_empty {
-                        self.state.fetch_and(!PARKED, Ordering::Relaxed);
-                    }
-                },
-            );
-            match waited {
-                WaitResult::TimedOut => return false,
-                // Woken, maybe after the deadline: try again; the permits stay in the
-                // counter for whoever takes them, so none is lost to our timeout.
-                WaitResult::Woken(_) | WaitResult::Skipped => spin.reset(),
-            }
-        }
+            },
+            || false,
+        )
     }
 
     /// Adds `n` permits unless that would pass `limit`; wakes up to `n` waiters.
@@ -130,7 +97,7 @@ impl RawSemaphore {
         if n == 0 {
             return Ok(());
         }
-        let mut state = self.state.load(Ordering::Relaxed);
+        let mut state = self.word.state().load(Ordering::Relaxed);
         loop {
             let permits = match (state / PERMIT).checked_add(n) {
                 Some(permits) if permits <= limit => permits,
@@ -140,7 +107,7 @@ impl RawSemaphore {
                 _ => panic!("semaphore value would pass the maximum, {MAX_PERMITS}"),
             };
             // Release: what we did before releasing happens before the acquirer's Acquire.
-            match self.state.compare_exchange_weak(
+            match self.word.state().compare_exchange_weak(
                 state,
                 (permits * PERMIT) | (state & PARKED),
                 Ordering::Release,
@@ -151,26 +118,14 @@ impl RawSemaphore {
             }
         }
         if state & PARKED != 0 {
-            self.wake(n);
+            self.word.wake(n);
         }
         Ok(())
     }
 
-    #[cold]
-    #[inline(never)]
-    fn wake(&self, n: usize) {
-        self.waiters.wake(n, |woke| {
-            if !woke.more {
-                // Relaxed: under the queue's lock; a waiter about to queue re-checks there.
-                self.state.fetch_and(!PARKED, Ordering::Relaxed);
-            }
-            TOKEN_RETRY
-        });
-    }
-
     #[inline]
     fn value(&self) -> usize {
-        self.state.load(Ordering::Relaxed) / PERMIT
+        self.word.state().load(Ordering::Relaxed) / PERMIT
     }
 }
 
@@ -328,7 +283,7 @@ impl Semaphore {
     /// How many threads are parked waiting now: a snapshot, for tests.
     #[doc(hidden)]
     pub fn queued_waiters(&self) -> usize {
-        self.raw.waiters.len()
+        self.raw.word.queued()
     }
 }
 
@@ -526,7 +481,7 @@ impl BoundedSemaphore {
     /// How many threads are parked waiting now: a snapshot, for tests.
     #[doc(hidden)]
     pub fn queued_waiters(&self) -> usize {
-        self.raw.waiters.len()
+        self.raw.word.queued()
     }
 }
 

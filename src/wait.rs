@@ -25,8 +25,8 @@ use core::marker::PhantomPinned;
 use core::ptr;
 
 use crate::sync::{
-    AtomicBool, AtomicUsize, Deadline, Ordering, SpinGuard, SpinLock, Thread, UnsafeCell, park,
-    park_until,
+    AtomicBool, AtomicUsize, Deadline, Ordering, SpinGuard, SpinLock, SpinWait, Thread, UnsafeCell,
+    park, park_until,
 };
 
 /// In the queue. Only a waker, or the waiter itself on timeout, moves it on, under the lock.
@@ -386,5 +386,164 @@ impl WaitQueue {
                 (*next).prev.with_mut(|p| *p = prev);
             }
         }
+    }
+}
+
+/// The bit of a [`ParkedWord`] that says "a thread may be parked in the queue": a thread that
+/// changes the word in a way a waiter waits for and sees this bit must call
+/// [`ParkedWord::wake`]. Set by a waiter before it parks; cleared, under the queue's lock, by
+/// whoever leaves the queue empty. Every other bit of the word is the primitive's.
+pub const PARKED: usize = 0b1;
+
+/// The one token a [`ParkedWord`] hands a woken waiter: the word changed, look again. Nothing
+/// is handed over: a running thread may take what the waker released first (which keeps
+/// throughput up), and the waiter then parks again.
+pub const TOKEN_RETRY: usize = 0;
+
+/// What a primitive's `step` makes of the word, in [`ParkedWord::wait`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step<R> {
+    /// The wait is over, with this result (the step took what it waited for, or saw it).
+    Done(R),
+    /// The word changed under the step's compare-exchange: read it again.
+    Retry,
+    /// Nothing to take yet: park until a waker changes the word.
+    Park,
+}
+
+/// A state word plus the queue of threads waiting for it to change: the protocol `Lock`,
+/// `Semaphore` and `Event` share, written once.
+///
+/// A waiter reads the word and asks the primitive's `step` what it means. If it must wait, it
+/// sets [`PARKED`] with a compare-exchange from the value it read, then parks in the queue
+/// only if, under the queue's lock, the word still holds exactly that value with `PARKED`.
+/// A waker changes the word with one read-modify-write; if that saw `PARKED`, it calls
+/// [`wake`](ParkedWord::wake), which takes the same lock. The lock orders the waiter's last
+/// look before the waker's (the waker finds it queued and wakes it) or after (the waiter sees
+/// the change and does not park): no wake-up is lost. `PARKED` is cleared under the lock by
+/// whoever leaves the queue empty, a waker or a waiter that timed out.
+pub struct ParkedWord {
+    state: AtomicUsize,
+    waiters: WaitQueue,
+}
+
+impl ParkedWord {
+    /// A word holding `state` (whose [`PARKED`] bit must be clear), with nobody waiting.
+    #[cfg(not(loom))]
+    pub const fn new(state: usize) -> Self {
+        ParkedWord {
+            state: AtomicUsize::new(state),
+            waiters: WaitQueue::new(),
+        }
+    }
+
+    /// A word holding `state` (whose [`PARKED`] bit must be clear), with nobody waiting.
+    #[cfg(loom)]
+    pub fn new(state: usize) -> Self {
+        ParkedWord {
+            state: AtomicUsize::new(state),
+            waiters: WaitQueue::new(),
+        }
+    }
+
+    /// The word itself, for the primitive's fast paths and wakers.
+    #[inline]
+    pub fn state(&self) -> &AtomicUsize {
+        &self.state
+    }
+
+    /// How many threads are queued now: a snapshot, for tests and Debug output.
+    pub fn queued(&self) -> usize {
+        self.waiters.len()
+    }
+
+    /// Runs `step` on the word until it says [`Step::Done`], parking while it says
+    /// [`Step::Park`] (after a short spin first, if `spin`). Returns `timed_out()` if the
+    /// deadline passes while parked.
+    ///
+    /// A waiter woken after its deadline steps once more rather than giving up: the wake-up
+    /// was meant for it, and giving up would strand the waiters behind it. A step that still
+    /// finds nothing parks again, and the queue then reports the passed deadline.
+    pub fn wait<R>(
+        &self,
+        deadline: &Deadline,
+        spin: bool,
+        mut step: impl FnMut(usize) -> Step<R>,
+        timed_out: impl FnOnce() -> R,
+    ) -> R {
+        let mut spin_wait = SpinWait::new();
+        loop {
+            // Acquire: a step that finishes on what it read alone (an Event's flag) must see
+            // what the thread that changed the word did before; a step that takes something
+            // does it with an Acquire compare-exchange of its own.
+            let state = self.state.load(Ordering::Acquire);
+            match step(state) {
+                Step::Done(result) => return result,
+                Step::Retry => continue,
+                Step::Park => {}
+            }
+            if state & PARKED == 0 {
+                if spin && spin_wait.spin() {
+                    continue;
+                }
+                // Relaxed: PARKED only routes wakers to the queue; the queue's lock orders
+                // everything the wake-up depends on.
+                if self
+                    .state
+                    .compare_exchange_weak(
+                        state,
+                        state | PARKED,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    )
+                    .is_err()
+                {
+                    continue;
+                }
+            }
+            let waited = self.waiters.wait(
+                deadline,
+                // Relaxed, under the queue's lock: a waker that changed the word after our
+                // PARKED went in saw PARKED and takes this lock after us (we are queued, it
+                // wakes us) or before us (then the lock's Acquire makes its change visible
+                // here, and we do not park).
+                || self.state.load(Ordering::Relaxed) == state | PARKED,
+                |now_empty| {
+                    if now_empty {
+                        // Relaxed: under the queue's lock, as above.
+                        self.state.fetch_and(!PARKED, Ordering::Relaxed);
+                    }
+                },
+            );
+            match waited {
+                WaitResult::TimedOut => return timed_out(),
+                WaitResult::Woken(_) | WaitResult::Skipped => spin_wait.reset(),
+            }
+        }
+    }
+
+    /// Wakes up to `n` of the oldest waiters, and clears [`PARKED`] if none is left. Call it
+    /// after a change a waiter may wait for, when the read-modify-write that made the change
+    /// saw `PARKED`. Returns how many it woke.
+    #[cold]
+    #[inline(never)]
+    pub fn wake(&self, n: usize) -> usize {
+        self.waiters.wake(n, |woke| {
+            if !woke.more {
+                // Relaxed: under the queue's lock; a waiter about to queue re-checks the word
+                // there and sets PARKED again.
+                self.state.fetch_and(!PARKED, Ordering::Relaxed);
+            }
+            TOKEN_RETRY
+        })
+    }
+}
+
+impl core::fmt::Debug for ParkedWord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ParkedWord")
+            .field("state", &self.state.load(Ordering::Relaxed))
+            .field("queued", &self.queued())
+            .finish()
     }
 }

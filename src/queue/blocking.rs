@@ -30,11 +30,9 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::queue::{GetError, PutError, TaskDoneError};
 use crate::sync::{AtomicBool, AtomicUsize, Deadline, Ordering, SpinWait, fence};
-use crate::wait::{WaitQueue, WaitResult};
-
-/// What a woken thread is told: the store changed, try again. Nothing is handed over: a
-/// thread that never parked may take the item (or the room) first.
-const TOKEN_RETRY: usize = 0;
+// A woken thread is told the wait core's TOKEN_RETRY: the store changed, try again. Nothing
+// is handed over: a thread that never parked may take the item (or the room) first.
+use crate::wait::{TOKEN_RETRY, WaitQueue, WaitResult};
 
 /// Where a queue keeps its items: a ring (the bounded FIFO) or a lock and a container.
 /// Every method tries once and never parks; the ring may wait a moment for a peer in the
