@@ -157,13 +157,7 @@ impl Event {
     /// ```
     #[inline]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        if self.is_set() {
-            return true;
-        }
-        if timeout.is_zero() {
-            return false;
-        }
-        self.wait_slow(&Deadline::after(timeout))
+        self.is_set() || self.wait_slow(&Deadline::after(timeout))
     }
 
     /// How many threads are parked waiting now: a snapshot, for tests.

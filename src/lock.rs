@@ -126,28 +126,16 @@ impl Lock {
     /// ```
     #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        if self.try_acquire_fast() {
-            return true;
-        }
-        if timeout.is_zero() {
-            return self.try_acquire();
-        }
-        self.acquire_slow(&Deadline::after(timeout))
+        self.try_acquire_fast() || self.acquire_slow(&Deadline::after(timeout))
     }
 
     /// Blocks until the lock is acquired or `deadline` passes (lock_api's timed locks).
     #[cfg(feature = "lock_api")]
     #[inline]
     pub(crate) fn acquire_until(&self, deadline: &Deadline) -> bool {
-        if self.try_acquire_fast() {
-            return true;
-        }
-        // A deadline already past tries once, as `acquire_timeout(ZERO)` does, rather than
-        // spinning and yielding first.
-        if deadline.expired() {
-            return self.try_acquire();
-        }
-        self.acquire_slow(deadline)
+        // A deadline already past is `Deadline::is_now`: the slow path looks once, as for
+        // `acquire_timeout(ZERO)`, without spinning first.
+        self.try_acquire_fast() || self.acquire_slow(deadline)
     }
 
     /// Releases the lock, from any thread. Wakes one waiting thread, if any.

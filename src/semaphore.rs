@@ -55,13 +55,7 @@ impl RawSemaphore {
 
     #[inline]
     fn acquire_timeout(&self, timeout: Duration) -> bool {
-        if self.try_acquire() {
-            return true;
-        }
-        if timeout.is_zero() {
-            return false;
-        }
-        self.acquire_slow(&Deadline::after(timeout))
+        self.try_acquire() || self.acquire_slow(&Deadline::after(timeout))
     }
 
     #[cold]

@@ -480,6 +480,10 @@ impl ParkedWord {
             match step(state) {
                 Step::Done(result) => return result,
                 Step::Retry => continue,
+                // The timeout rule, here once for all three primitives: a deadline that had
+                // passed when it was made (a zero timeout) looks once, and never spins,
+                // marks PARKED or queues.
+                Step::Park if deadline.is_now() => return timed_out(),
                 Step::Park => {}
             }
             if state & PARKED == 0 {

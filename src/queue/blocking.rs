@@ -293,6 +293,8 @@ impl<S: Store> Core<S> {
         let mut spin = SpinWait::new();
         loop {
             match self.try_put(item) {
+                // A deadline that had passed when it was made (a zero timeout): one look.
+                Err(PutError::Full(back)) if deadline.is_now() => return Err(PutError::Full(back)),
                 Err(PutError::Full(back)) => item = back,
                 done => return done,
             }
@@ -321,7 +323,8 @@ impl<S: Store> Core<S> {
         let mut spin = SpinWait::new();
         loop {
             match self.try_get() {
-                Err(GetError::Empty) => {}
+                // A deadline that had passed when it was made (a zero timeout): one look.
+                Err(GetError::Empty) if !deadline.is_now() => {}
                 done => return done,
             }
             if spin.spin() {

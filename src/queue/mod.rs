@@ -209,9 +209,6 @@ macro_rules! python_queue {
             /// assert_eq!(queue.len(), 1);
             /// ```
             pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
-                if timeout.is_zero() {
-                    return self.try_put(item);
-                }
                 self.core.put(item, &Deadline::after(timeout))
             }
 
@@ -259,9 +256,6 @@ macro_rules! python_queue {
             /// assert_eq!(queue.get_timeout(Duration::from_millis(5)), Err(GetError::Empty));
             /// ```
             pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-                if timeout.is_zero() {
-                    return self.try_get();
-                }
                 self.core.get(&Deadline::after(timeout))
             }
 
@@ -604,9 +598,6 @@ impl<T> SimpleQueue<T> {
     /// assert_eq!(queue.get_timeout(Duration::from_millis(5)), Err(GetError::Empty));
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-        if timeout.is_zero() {
-            return self.try_get();
-        }
         self.core.get(&Deadline::after(timeout))
     }
 

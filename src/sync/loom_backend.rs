@@ -152,6 +152,12 @@ impl Deadline {
             DeadlineKind::Model => TIMEOUTS_EXPIRED.fetch_or(false, Ordering::Acquire),
         }
     }
+
+    /// Whether the deadline had already passed when it was made (a zero timeout): the wait
+    /// it bounds is one look, without parking or spinning.
+    pub fn is_now(&self) -> bool {
+        matches!(self.kind, DeadlineKind::Now)
+    }
 }
 
 pub(crate) fn thread_id() -> usize {

@@ -62,9 +62,10 @@ pub(crate) fn park() {
 /// Untimed: a real park. Timed: one yield (see the module docs), and the caller's loop
 /// looks at the deadline again.
 pub(crate) fn park_until(deadline: &Deadline) {
-    match deadline.at {
-        None => park(),
-        Some(_) => {
+    match deadline.when {
+        When::Never => park(),
+        When::Now => {}
+        When::At(_) => {
             if !deadline.expired() {
                 yield_now();
             }
@@ -86,27 +87,35 @@ fn now() -> u64 {
 /// When a timed wait gives up, on the model clock.
 #[derive(Clone, Copy, Debug)]
 pub struct Deadline {
-    /// `None`: never.
-    at: Option<u64>,
+    when: When,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum When {
+    Never,
+    /// Already passed when it was made (a zero timeout): one look, no park.
+    Now,
+    /// At this tick of the model clock.
+    At(u64),
 }
 
 impl Deadline {
     /// A deadline that never passes.
     pub const fn never() -> Self {
-        Deadline { at: None }
+        Deadline { when: When::Never }
     }
 
     /// A zero timeout has already passed; `Duration::MAX` never passes (as in the std
     /// build); any other lies one to three ticks ahead, chosen by the seed.
     pub fn after(timeout: Duration) -> Self {
-        let at = if timeout.is_zero() {
-            Some(now())
+        let when = if timeout.is_zero() {
+            When::Now
         } else if timeout == Duration::MAX {
-            None
+            When::Never
         } else {
-            Some(now() + shuttle::rand::thread_rng().gen_range(1..=3))
+            When::At(now() + shuttle::rand::thread_rng().gen_range(1..=3))
         };
-        Deadline { at }
+        Deadline { when }
     }
 
     /// At a point in real time (lock_api's `try_lock_until`): the model has no real time,
@@ -116,15 +125,24 @@ impl Deadline {
         Deadline::after(instant.saturating_duration_since(super::Instant::now()))
     }
 
-    /// Whether the deadline has passed. Each look may first move the clock a tick.
+    /// Whether the deadline has passed. Each look at a timed one may first move the clock a
+    /// tick.
     pub fn expired(&self) -> bool {
-        let Some(at) = self.at else {
-            return false;
+        let at = match self.when {
+            When::Never => return false,
+            When::Now => return true,
+            When::At(at) => at,
         };
         if shuttle::rand::thread_rng().gen_ratio(1, 4) {
             MODEL_CLOCK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         now() >= at
+    }
+
+    /// Whether the deadline had already passed when it was made: the wait it bounds is one
+    /// look, without parking or spinning.
+    pub fn is_now(&self) -> bool {
+        matches!(self.when, When::Now)
     }
 }
 

@@ -79,9 +79,10 @@ pub(crate) fn park() {
 
 /// Blocks until unparked or the deadline passes; may return spuriously.
 pub(crate) fn park_until(deadline: &Deadline) {
-    match deadline.at {
-        None => std::thread::park(),
-        Some(at) => {
+    match deadline.when {
+        When::Never => std::thread::park(),
+        When::Now => {}
+        When::At(at) => {
             let now = Instant::now();
             if at > now {
                 std::thread::park_timeout(at - now);
@@ -93,37 +94,64 @@ pub(crate) fn park_until(deadline: &Deadline) {
 /// When a timed wait gives up. Built once per wait from the caller's `Duration`.
 #[derive(Clone, Copy, Debug)]
 pub struct Deadline {
-    /// `None`: never (untimed, or a timeout too large for the clock).
-    at: Option<Instant>,
+    when: When,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum When {
+    /// Untimed, or a timeout too large for the clock.
+    Never,
+    /// Already passed when it was made: a zero timeout, or an instant in the past. A wait
+    /// with it looks once and never parks.
+    Now,
+    At(Instant),
 }
 
 impl Deadline {
     /// A deadline that never passes.
     pub const fn never() -> Self {
-        Deadline { at: None }
+        Deadline { when: When::Never }
     }
 
-    /// `timeout` from now. A timeout too large for the clock (up to `Duration::MAX`)
-    /// never passes rather than overflowing.
+    /// `timeout` from now. A zero timeout has already passed; a timeout too large for the
+    /// clock (up to `Duration::MAX`) never passes rather than overflowing.
     pub fn after(timeout: Duration) -> Self {
-        Deadline {
-            at: Instant::now().checked_add(timeout),
-        }
+        let when = if timeout.is_zero() {
+            When::Now
+        } else {
+            Instant::now()
+                .checked_add(timeout)
+                .map_or(When::Never, When::At)
+        };
+        Deadline { when }
     }
 
-    /// At `instant` (lock_api's `try_lock_until`).
+    /// At `instant` (lock_api's `try_lock_until`); an instant already past is now.
     #[cfg(feature = "lock_api")]
     pub fn at(instant: Instant) -> Self {
-        Deadline { at: Some(instant) }
+        let when = if instant <= Instant::now() {
+            When::Now
+        } else {
+            When::At(instant)
+        };
+        Deadline { when }
     }
 
     /// Whether the deadline has passed.
     #[inline]
     pub fn expired(&self) -> bool {
-        match self.at {
-            None => false,
-            Some(at) => Instant::now() >= at,
+        match self.when {
+            When::Never => false,
+            When::Now => true,
+            When::At(at) => Instant::now() >= at,
         }
+    }
+
+    /// Whether the deadline had already passed when it was made: the wait it bounds is one
+    /// look, without parking or spinning.
+    #[inline]
+    pub fn is_now(&self) -> bool {
+        matches!(self.when, When::Now)
     }
 }
 
