@@ -187,17 +187,17 @@ impl WaitQueue {
     ) -> WaitResult {
         let waiter = Waiter::new();
         {
-            let _list = self.lock_list();
+            let list = self.lock_list();
             if !should_park() {
                 return WaitResult::Skipped;
             }
             if deadline.expired() {
-                on_timeout(self.head().is_null());
+                on_timeout(self.head(&list).is_null());
                 return WaitResult::TimedOut;
             }
             // SAFETY: we hold the list lock, and `waiter` stays where it is until this
             // function returns, which it does only after the node is out of the queue.
-            unsafe { self.push_back(&waiter) };
+            unsafe { self.push_back(&list, &waiter) };
         }
         after_linked();
         loop {
@@ -209,8 +209,8 @@ impl WaitQueue {
                 // Relaxed: the state leaves LINKED only under the list lock we now hold.
                 if waiter.state.load(Ordering::Relaxed) == LINKED {
                     // SAFETY: lock held and the node is linked.
-                    unsafe { self.unlink(&waiter) };
-                    on_timeout(self.head().is_null());
+                    unsafe { self.unlink(&list, &waiter) };
+                    on_timeout(self.head(&list).is_null());
                     return WaitResult::TimedOut;
                 }
                 drop(list);
@@ -237,7 +237,7 @@ impl WaitQueue {
     /// when nobody waits.
     pub fn wake(&self, max: usize, decide: impl FnOnce(Woke) -> usize) -> usize {
         let list = self.lock_list();
-        let first = self.head();
+        let first = self.head(&list);
         let mut rest = first;
         let mut count = 0;
         while count < max && !rest.is_null() {
@@ -247,13 +247,14 @@ impl WaitQueue {
             // Relaxed: the waiter reads this only under the list lock (or waits for the
             // token's Release store below).
             node.state.store(UNLINKED, Ordering::Relaxed);
+            // SAFETY: as above; a linked node's links are read under the list lock.
             rest = node.next.with(|next| unsafe { *next });
             count += 1;
         }
-        self.set_head(rest);
+        self.set_head(&list, rest);
         if rest.is_null() {
-            self.set_tail(ptr::null());
-            self.set_queued(false);
+            self.set_tail(&list, ptr::null());
+            self.set_queued(&list, false);
         } else {
             // SAFETY: `rest` is linked and alive, as above.
             unsafe { (*rest).prev.with_mut(|prev| *prev = ptr::null()) };
@@ -300,9 +301,9 @@ impl WaitQueue {
 
     /// How many threads are queued now. For tests and Debug output; a snapshot only.
     pub fn len(&self) -> usize {
-        let _list = self.lock_list();
+        let list = self.lock_list();
         let mut count = 0;
-        let mut cursor = self.head();
+        let mut cursor = self.head(&list);
         while !cursor.is_null() {
             count += 1;
             // SAFETY: under the list lock every linked node is alive.
@@ -313,8 +314,8 @@ impl WaitQueue {
 
     /// Whether no thread is queued now. A snapshot only.
     pub fn is_empty(&self) -> bool {
-        let _list = self.lock_list();
-        self.head().is_null()
+        let list = self.lock_list();
+        self.head(&list).is_null()
     }
 
     #[inline]
@@ -322,32 +323,33 @@ impl WaitQueue {
         ListGuard(self.list_lock.lock())
     }
 
-    // The list helpers below must be called with the list lock held.
+    // The list helpers below take the list lock's guard: only its holder may call them.
 
-    fn head(&self) -> *const Waiter {
-        // SAFETY (of the read): the list lock orders every access to `head`.
+    fn head(&self, _list: &ListGuard<'_>) -> *const Waiter {
+        // SAFETY: the list lock, held by the caller (the guard proves it), orders every
+        // access to `head`.
         self.head.with(|head| unsafe { *head })
     }
 
-    fn set_head(&self, node: *const Waiter) {
+    fn set_head(&self, _list: &ListGuard<'_>, node: *const Waiter) {
         // SAFETY: as in `head`.
         self.head.with_mut(|head| unsafe { *head = node });
     }
 
-    fn set_queued(&self, queued: bool) {
+    fn set_queued(&self, _list: &ListGuard<'_>, queued: bool) {
         // Relaxed: written under the list lock; readers rely on their own synchronisation
         // (see `has_waiters`).
         self.queued.store(queued, Ordering::Relaxed);
     }
 
-    fn set_tail(&self, node: *const Waiter) {
+    fn set_tail(&self, _list: &ListGuard<'_>, node: *const Waiter) {
         // SAFETY: as in `head`.
         self.tail.with_mut(|tail| unsafe { *tail = node });
     }
 
     /// # Safety
-    /// The list lock is held and `node` stays alive and unmoved until it is unlinked.
-    unsafe fn push_back(&self, node: &Waiter) {
+    /// `node` stays alive and unmoved until it is unlinked.
+    unsafe fn push_back(&self, list: &ListGuard<'_>, node: &Waiter) {
         // SAFETY: the lock orders accesses to `tail` and to the linked nodes' fields; every
         // linked node is alive (caller's contract for the new one, the invariant for the rest).
         unsafe {
@@ -355,33 +357,33 @@ impl WaitQueue {
             node.prev.with_mut(|prev| *prev = tail);
             node.next.with_mut(|next| *next = ptr::null());
             if tail.is_null() {
-                self.set_head(node);
-                self.set_queued(true);
+                self.set_head(list, node);
+                self.set_queued(list, true);
             } else {
                 (*tail).next.with_mut(|next| *next = node);
             }
-            self.set_tail(node);
+            self.set_tail(list, node);
         }
     }
 
     /// # Safety
-    /// The list lock is held and `node` is linked in this queue.
-    unsafe fn unlink(&self, node: &Waiter) {
+    /// `node` is linked in this queue.
+    unsafe fn unlink(&self, list: &ListGuard<'_>, node: &Waiter) {
         // SAFETY: the lock is held and every linked node, `node`'s neighbours included, is
         // alive.
         unsafe {
             let prev = node.prev.with(|prev| *prev);
             let next = node.next.with(|next| *next);
             if prev.is_null() {
-                self.set_head(next);
+                self.set_head(list, next);
                 if next.is_null() {
-                    self.set_queued(false);
+                    self.set_queued(list, false);
                 }
             } else {
                 (*prev).next.with_mut(|p| *p = next);
             }
             if next.is_null() {
-                self.set_tail(prev);
+                self.set_tail(list, prev);
             } else {
                 (*next).prev.with_mut(|p| *p = prev);
             }
