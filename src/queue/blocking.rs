@@ -13,9 +13,9 @@
 //!
 //! | parking getter                         | putter                                   |
 //! |----------------------------------------|------------------------------------------|
-//! | `maybe_parked = true` (list lock held) | push the item into the store              |
+//! | `parked = true` (list lock held)       | push the item into the store             |
 //! | `fence(SeqCst)`                        | `fence(SeqCst)`                          |
-//! | store has an item? then do not park    | `maybe_parked`? then wake one            |
+//! | store has an item? then do not park    | `parked`? then wake one                  |
 //!
 //! The two fences are ordered one way or the other, and whichever comes second sees the
 //! first thread's write: the getter sees the item, or the putter sees the mark. Both may
@@ -65,9 +65,9 @@ pub(crate) trait Store {
 
     /// Refuses every later push (idempotent). With `immediate`, also refuses every later
     /// pop except the drain's, and the length reads 0 from then on. The caller drains.
-    fn shut_down(&self, immediate: bool);
+    fn shutdown(&self, immediate: bool);
 
-    fn is_shut_down(&self) -> bool;
+    fn is_shutdown(&self) -> bool;
 
     /// How many items are in the store now; a snapshot.
     fn len(&self) -> usize;
@@ -85,14 +85,14 @@ pub(crate) struct Waiters {
     /// thread about to park, cleared by whoever leaves the queue empty. Stale `true` costs a
     /// waker one look at an empty list; `false` while someone is parked is what the fences
     /// (module docs) rule out.
-    maybe_parked: AtomicBool,
+    parked: AtomicBool,
 }
 
 impl Waiters {
     pub(crate) fn new() -> Self {
         Waiters {
             queue: WaitQueue::new(),
-            maybe_parked: AtomicBool::new(false),
+            parked: AtomicBool::new(false),
         }
     }
 
@@ -103,7 +103,7 @@ impl Waiters {
             deadline,
             || {
                 // Relaxed: the fence below orders it, and only the list lock's holders write.
-                self.maybe_parked.store(true, Ordering::Relaxed);
+                self.parked.store(true, Ordering::Relaxed);
                 // SeqCst fence: the parking half of the store-buffering handshake (module
                 // docs). After it, `ready` sees any change whose maker did not see our mark.
                 fence(Ordering::SeqCst);
@@ -112,7 +112,7 @@ impl Waiters {
             |now_empty| {
                 if now_empty {
                     // Relaxed: under the list lock, which the next writer takes.
-                    self.maybe_parked.store(false, Ordering::Relaxed);
+                    self.parked.store(false, Ordering::Relaxed);
                 }
             },
         )
@@ -135,7 +135,7 @@ impl Waiters {
         // mark of a thread about to park, or that thread's check sees our change.
         fence(Ordering::SeqCst);
         // Relaxed: ordered by the fence; a stale `true` only costs a look.
-        if self.maybe_parked.load(Ordering::Relaxed) {
+        if self.parked.load(Ordering::Relaxed) {
             self.wake(max);
         }
     }
@@ -145,7 +145,7 @@ impl Waiters {
         self.queue.wake(max, |woke| {
             if !woke.more {
                 // Relaxed: under the list lock.
-                self.maybe_parked.store(false, Ordering::Relaxed);
+                self.parked.store(false, Ordering::Relaxed);
             }
             TOKEN_RETRY
         });
@@ -213,7 +213,7 @@ impl Tasks {
     fn begin_drain(&self) {
         // Relaxed: the store's Release of its shut flag (the bit in the ring's `tail`, or the
         // locked store's `shut`), which follows, carries it to anyone who sees the shutdown
-        // (`is_shut_down`'s Acquire); a `task_done` that misses it ran before the shutdown.
+        // (`is_shutdown`'s Acquire); a `task_done` that misses it ran before the shutdown.
         self.draining.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -341,7 +341,7 @@ impl<S: Store> Core<S> {
         if immediate {
             self.tasks.begin_drain();
         }
-        self.store.shut_down(immediate);
+        self.store.shutdown(immediate);
         // Every blocked getter and putter re-checks: putters fail, getters drain what is
         // left and then fail (at once, after an immediate shutdown). The drain below never
         // parks: the store waits inside `try_pop` for a put still in flight.

@@ -95,9 +95,9 @@ pub(crate) struct Locked<C> {
     items: UnsafeCell<C>,
     /// The container's length, written under `lock` after every change; read without it.
     len: AtomicUsize,
-    /// Set under `lock` by `shut_down`; read without it.
+    /// Set under `lock` by `shutdown`; read without it.
     shut: AtomicBool,
-    /// Set under `lock` by an immediate `shut_down`: pops are refused, except the drain's.
+    /// Set under `lock` by an immediate `shutdown`: pops are refused, except the drain's.
     closed: AtomicBool,
     maxsize: usize,
 }
@@ -183,10 +183,10 @@ impl<C: Container> Store for Locked<C> {
             || self.shut.load(Ordering::Relaxed)
     }
 
-    fn shut_down(&self, immediate: bool) {
+    fn shutdown(&self, immediate: bool) {
         self.with_items(|_| {
             // `closed` Relaxed, then `shut` Release: a thread that sees `shut` without the
-            // lock (`is_shut_down`'s Acquire) also sees pops refused and the length at 0.
+            // lock (`is_shutdown`'s Acquire) also sees pops refused and the length at 0.
             if immediate {
                 self.closed.store(true, Ordering::Relaxed);
             }
@@ -194,8 +194,8 @@ impl<C: Container> Store for Locked<C> {
         });
     }
 
-    fn is_shut_down(&self) -> bool {
-        // Acquire: pairs with the Release in `shut_down`, so `closed` is visible too.
+    fn is_shutdown(&self) -> bool {
+        // Acquire: pairs with the Release in `shutdown`, so `closed` is visible too.
         self.shut.load(Ordering::Acquire)
     }
 

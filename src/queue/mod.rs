@@ -110,17 +110,17 @@ impl<T> Store for FifoStore<T> {
         }
     }
 
-    fn shut_down(&self, immediate: bool) {
+    fn shutdown(&self, immediate: bool) {
         match self {
-            FifoStore::Ring(ring) => ring.shut_down(immediate),
-            FifoStore::Locked(locked) => locked.shut_down(immediate),
+            FifoStore::Ring(ring) => ring.shutdown(immediate),
+            FifoStore::Locked(locked) => locked.shutdown(immediate),
         }
     }
 
-    fn is_shut_down(&self) -> bool {
+    fn is_shutdown(&self) -> bool {
         match self {
-            FifoStore::Ring(ring) => ring.is_shut_down(),
-            FifoStore::Locked(locked) => locked.is_shut_down(),
+            FifoStore::Ring(ring) => ring.is_shutdown(),
+            FifoStore::Locked(locked) => locked.is_shutdown(),
         }
     }
 
@@ -398,7 +398,7 @@ macro_rules! python_queue {
             /// assert!(queue.is_shutdown());
             /// ```
             pub fn is_shutdown(&self) -> bool {
-                self.core.store.is_shut_down()
+                self.core.store.is_shutdown()
             }
 
             /// How many threads are parked in get, put and join, in that order. For the

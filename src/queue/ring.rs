@@ -209,8 +209,8 @@ impl<T> Ring<T> {
         } else if is_behind(stamp, position.wrapping_add(1)) {
             // SeqCst fence: do not judge "empty" on a `tail` older than the stamp we read.
             fence(Ordering::SeqCst);
-            // Acquire: where it shows the shut bit, pairs with `shut_down`'s Release, as
-            // `is_shut_down` does; the fence orders the load after the stamp we read.
+            // Acquire: where it shows the shut bit, pairs with `shutdown`'s Release, as
+            // `is_shutdown` does; the fence orders the load after the stamp we read.
             let tail = self.tail.load(Ordering::Acquire);
             PopSlot::Unfilled {
                 in_flight: tail & !self.shut != position,
@@ -300,7 +300,7 @@ impl<T> Store for Ring<T> {
                 // put could still succeed after we answered "shut down", which no single
                 // moment of the shutdown explains; so we set `tail`'s bit ourselves first
                 // (idempotent), and the shutdown takes effect at whichever store is first.
-                // Release: as in `shut_down`; the `head` we read (with its bit) happens
+                // Release: as in `shutdown`; the `head` we read (with its bit) happens
                 // before, so whoever sees this bit in `tail` sees gets refused. Found by the
                 // linearizability checker under shuttle.
                 self.tail.fetch_or(self.shut, Ordering::Release);
@@ -403,19 +403,19 @@ impl<T> Store for Ring<T> {
             || !self.is_full_at(tail)
     }
 
-    fn shut_down(&self, immediate: bool) {
+    fn shutdown(&self, immediate: bool) {
         if immediate {
             // Relaxed: the RMW's atomicity puts the bit before every later claim on `head`;
             // the Release below carries it to whoever sees the bit in `tail`.
             self.head.fetch_or(self.shut, Ordering::Relaxed);
         }
-        // Release: pairs with `is_shut_down`'s Acquire, so a thread that sees the queue shut
+        // Release: pairs with `is_shutdown`'s Acquire, so a thread that sees the queue shut
         // down also sees `head`'s bit (its gets are refused) (module docs).
         self.tail.fetch_or(self.shut, Ordering::Release);
     }
 
-    fn is_shut_down(&self) -> bool {
-        // Acquire: pairs with `shut_down`'s Release (see there).
+    fn is_shutdown(&self) -> bool {
+        // Acquire: pairs with `shutdown`'s Release (see there).
         self.tail.load(Ordering::Acquire) & self.shut != 0
     }
 
