@@ -166,6 +166,14 @@ impl WaitQueue {
     ///
     /// A waiter that times out after a waker chose it returns `Woken`, never `TimedOut`: the
     /// wake-up is delivered, and the primitive decides what it means after the deadline.
+    ///
+    /// `should_park` and `on_timeout` run with the list lock held, a spin lock every waker
+    /// and waiter of this queue needs. They must be short, and must not block, park or
+    /// touch this queue (that deadlocks). They may read and write the primitive's atomics,
+    /// which is what they are for. A panic in them unwinds cleanly as far as the queue goes
+    /// (the guard releases the lock; the node is not in the queue before `should_park`
+    /// returns true, nor after it is unlinked for `on_timeout`), but leaves the primitive's
+    /// state as the callback left it, so the crate's callbacks never panic.
     pub fn wait(
         &self,
         deadline: &Deadline,
@@ -234,7 +242,9 @@ impl WaitQueue {
     /// `decide` runs under the list lock, after the waiters are chosen and before any of
     /// them runs, so the primitive can update its state (hand over ownership, clear its
     /// "someone waits" mark when `!woke.more`) consistently with the queue. It runs even
-    /// when nobody waits.
+    /// when nobody waits. Like `wait`'s callbacks it runs under the list lock, so it must be
+    /// short, must not block or touch this queue, and must not panic: the chosen waiters are
+    /// already detached then, and a panic would leave them parked for good.
     pub fn wake(&self, max: usize, decide: impl FnOnce(Woke) -> usize) -> usize {
         let list = self.lock_list();
         let first = self.head(&list);
