@@ -17,7 +17,7 @@
 mod common;
 
 use common::{Protected, exhaustive};
-use locksmith::__internals::{Deadline, WaitQueue};
+use locksmith::__internals::{Deadline, Token, WaitQueue};
 use locksmith::{Lock, RLock};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -267,7 +267,7 @@ impl HandRolledEvent {
         self.flag.store(true, Ordering::Release);
         // `wake` takes the list lock, so it runs wholly before or after a careful waiter's
         // `should_park`: either that check sees the flag, or this call finds the waiter queued.
-        self.waiters.wake(usize::MAX, |_| 0);
+        self.waiters.wake(usize::MAX, |_| Token::new(0));
     }
 
     fn wait(&self) {

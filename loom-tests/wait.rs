@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Arrivals, bounded, exhaustive, spawn_clock};
-use locksmith::__internals::{Deadline, WaitQueue, WaitResult, Woke};
+use locksmith::__internals::{Deadline, Token, WaitQueue, WaitResult, Woke};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::thread;
@@ -37,7 +37,7 @@ impl Flag {
 
     fn set(&self) {
         self.set.store(true, Ordering::Release);
-        self.waiters.wake(usize::MAX, |_| 0);
+        self.waiters.wake(usize::MAX, |_| Token::new(0));
     }
 }
 
@@ -71,7 +71,7 @@ fn timeout_racing_wake_delivers_or_times_out_never_both() {
         let queue = Arc::new(WaitQueue::new());
         let waker = {
             let queue = queue.clone();
-            thread::spawn(move || queue.wake(1, |_| 7))
+            thread::spawn(move || queue.wake(1, |_| Token::new(7)))
         };
         let clock = spawn_clock();
         let mut left = Vec::new();
@@ -84,7 +84,7 @@ fn timeout_racing_wake_delivers_or_times_out_never_both() {
         clock.join().unwrap();
         match result {
             WaitResult::Woken(token) => {
-                assert_eq!(token, 7);
+                assert_eq!(token, Token::new(7));
                 assert_eq!(woken, 1, "waiter saw a wake nobody sent");
                 assert!(left.is_empty(), "a woken waiter ran on_timeout");
             }
@@ -138,7 +138,7 @@ fn wake_one_takes_the_oldest_waiter() {
                     more: true
                 }
             );
-            1
+            Token::new(1)
         });
         assert_eq!(woken_first, 1);
         let woken_rest = queue.wake(usize::MAX, |woke| {
@@ -149,7 +149,7 @@ fn wake_one_takes_the_oldest_waiter() {
                     more: false
                 }
             );
-            2
+            Token::new(2)
         });
         assert_eq!(woken_rest, 1);
         // The first to arrive (ticket 0) got the first wake (token 1).
@@ -157,7 +157,7 @@ fn wake_one_takes_the_oldest_waiter() {
             let (ticket, result) = waiter.join().unwrap();
             assert_eq!(
                 result,
-                WaitResult::Woken(ticket + 1),
+                WaitResult::Woken(Token::new(ticket + 1)),
                 "wake order is not FIFO"
             );
         }
@@ -202,16 +202,16 @@ fn wake_all_racing_a_timeout() {
         };
         let clock = spawn_clock();
         untimed_queued.wait_for(1);
-        let woken = queue.wake(usize::MAX, |_| 5);
+        let woken = queue.wake(usize::MAX, |_| Token::new(5));
         let (timed, left) = timed.join().unwrap();
-        assert_eq!(untimed.join().unwrap(), WaitResult::Woken(5));
+        assert_eq!(untimed.join().unwrap(), WaitResult::Woken(Token::new(5)));
         assert_eq!(
             left.len(),
             usize::from(timed == WaitResult::TimedOut),
             "on_timeout must run exactly when the waiter timed out"
         );
         clock.join().unwrap();
-        let timed_woken = usize::from(timed == WaitResult::Woken(5));
+        let timed_woken = usize::from(timed == WaitResult::Woken(Token::new(5)));
         assert!(timed == WaitResult::TimedOut || timed_woken == 1);
         assert_eq!(
             woken,
@@ -244,13 +244,13 @@ fn token_publishes_the_wakers_writes() {
                     },
                     |_| {},
                 );
-                assert_eq!(result, WaitResult::Woken(1));
+                assert_eq!(result, WaitResult::Woken(Token::new(1)));
                 assert_eq!(shared.1.get(), 1);
             })
         };
         shared.2.wait_for(1);
         shared.1.increment();
-        assert_eq!(shared.0.wake(1, |_| 1), 1);
+        assert_eq!(shared.0.wake(1, |_| Token::new(1)), 1);
         waiter.join().unwrap();
     });
 }

@@ -14,12 +14,12 @@ use std::panic::{self, AssertUnwindSafe};
 use crate::error::BrokenBarrierError;
 use crate::lock::Lock;
 use crate::sync::{AtomicBool, AtomicUsize, Deadline, Ordering, UnsafeCell};
-use crate::wait::{WaitQueue, WaitResult};
+use crate::wait::{Token, WaitQueue, WaitResult};
 
 /// The round completed: every party arrived (and the action, if any, ran).
-const TOKEN_RELEASED: usize = 0;
+const TOKEN_RELEASED: Token = Token::new(0);
 /// The round was broken (timeout, abort, reset or a panicking action).
-const TOKEN_BROKEN: usize = 1;
+const TOKEN_BROKEN: Token = Token::new(1);
 
 /// The round's state, read and written only with `Barrier::lock` held.
 struct Round {
@@ -276,7 +276,7 @@ impl Barrier {
     /// Ends the current round: every queued party gets `token`, the next round starts empty.
     /// Breaks instead of releasing if a party of this round already timed out. Returns the
     /// token actually sent. The caller holds `self.lock`.
-    fn end_round(&self, round: &mut Round, token: usize) -> usize {
+    fn end_round(&self, round: &mut Round, token: Token) -> Token {
         let mut sent = token;
         self.waiters.wake(usize::MAX, |_| {
             // Under the queue's lock, after every timed-out party of this round recorded

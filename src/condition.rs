@@ -12,11 +12,11 @@ use crate::error::ReleaseError;
 use crate::lock::Lock;
 use crate::rlock::RLock;
 use crate::sync::Deadline;
-use crate::wait::{WaitQueue, WaitResult};
+use crate::wait::{Token, WaitQueue, WaitResult};
 
 /// What `notify` hands a waiter: "you were notified". Waiters return on it, never on a
 /// spurious wake-up.
-const TOKEN_NOTIFIED: usize = 0;
+const TOKEN_NOTIFIED: Token = Token::new(0);
 
 /// A lock a [`Condition`] can be built on: [`Lock`], [`RLock`], or a shared handle to one
 /// (`&L`, `Arc<L>`), so that several conditions can share one lock as `queue.Queue` does.

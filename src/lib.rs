@@ -86,7 +86,7 @@ pub mod __internals {
     pub use crate::sync::Deadline;
     #[cfg(loom)]
     pub use crate::sync::model;
-    pub use crate::wait::{WaitQueue, WaitResult, Woke};
+    pub use crate::wait::{MAX_TOKEN, Token, WaitQueue, WaitResult, Woke};
 
     /// True when the crate is built for loom models (`--cfg loom`). Doctests link that build
     /// but run outside any model, so each one starts by returning early when this is set.

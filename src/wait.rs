@@ -36,11 +36,52 @@ const UNLINKED: usize = usize::MAX - 1;
 /// The largest token: every value below the two marks above is the primitive's to use.
 pub const MAX_TOKEN: usize = usize::MAX - 2;
 
+/// What a waker hands each waiter it wakes: a small number whose meaning belongs to the
+/// primitive ("retry", "the round was released", "the barrier broke", ...).
+///
+/// A token is never one of the core's two node states: [`Token::new`] refuses them, and the
+/// crate's tokens are all `const` items, so a bad one is a compile error rather than a panic
+/// inside [`WaitQueue::wake`], where the chosen waiters are already detached and would be
+/// left parked for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token(usize);
+
+impl Token {
+    /// The token `value`.
+    ///
+    /// # Panics
+    /// If `value` is above [`MAX_TOKEN`]. In a `const` item that is a compile-time error:
+    ///
+    /// ```compile_fail
+    /// use locksmith::__internals::Token;
+    /// const BAD: Token = Token::new(usize::MAX); // one of the core's node states
+    /// assert_eq!(BAD.get(), usize::MAX);
+    /// ```
+    ///
+    /// ```
+    /// use locksmith::__internals::{MAX_TOKEN, Token};
+    /// const LARGEST: Token = Token::new(MAX_TOKEN);
+    /// assert_eq!(LARGEST.get(), usize::MAX - 2);
+    /// ```
+    pub const fn new(value: usize) -> Token {
+        assert!(
+            value <= MAX_TOKEN,
+            "a wait-core token must be at most MAX_TOKEN"
+        );
+        Token(value)
+    }
+
+    /// The number inside.
+    pub const fn get(self) -> usize {
+        self.0
+    }
+}
+
 /// How a call to [`WaitQueue::wait`] ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitResult {
     /// A waker handed this token over.
-    Woken(usize),
+    Woken(Token),
     /// The deadline passed first; the waiter is out of the queue.
     TimedOut,
     /// The primitive's `should_park` check said not to wait; nothing was queued.
@@ -83,11 +124,11 @@ impl Waiter {
 
     /// The token, once a waker has handed it over.
     #[inline]
-    fn token(&self) -> Option<usize> {
+    fn token(&self) -> Option<Token> {
         // Acquire pairs with the waker's Release store of the token, so everything the waker
         // did before waking us (the primitive's state change) is visible once we see it.
         let state = self.state.load(Ordering::Acquire);
-        (state <= MAX_TOKEN).then_some(state)
+        (state <= MAX_TOKEN).then_some(Token(state))
     }
 }
 
@@ -245,7 +286,7 @@ impl WaitQueue {
     /// when nobody waits. Like `wait`'s callbacks it runs under the list lock, so it must be
     /// short, must not block or touch this queue, and must not panic: the chosen waiters are
     /// already detached then, and a panic would leave them parked for good.
-    pub fn wake(&self, max: usize, decide: impl FnOnce(Woke) -> usize) -> usize {
+    pub fn wake(&self, max: usize, decide: impl FnOnce(Woke) -> Token) -> usize {
         let list = self.lock_list();
         let first = self.head(&list);
         let mut rest = first;
@@ -273,7 +314,6 @@ impl WaitQueue {
             count,
             more: !rest.is_null(),
         });
-        assert!(token <= MAX_TOKEN, "wait-core token out of range");
         drop(list);
 
         let mut cursor = first;
@@ -288,7 +328,7 @@ impl WaitQueue {
             let thread = node.thread.clone();
             // Release: publishes the primitive's state change (made before this call and in
             // `decide`) to the waiter's Acquire load of its token.
-            node.state.store(token, Ordering::Release);
+            node.state.store(token.get(), Ordering::Release);
             thread.unpark();
         }
         count
@@ -410,7 +450,7 @@ pub const PARKED: usize = 0b1;
 /// The one token a [`ParkedWord`] hands a woken waiter: the word changed, look again. Nothing
 /// is handed over: a running thread may take what the waker released first (which keeps
 /// throughput up), and the waiter then parks again.
-pub const TOKEN_RETRY: usize = 0;
+pub const TOKEN_RETRY: Token = Token::new(0);
 
 /// What a primitive's `step` makes of the word, in [`ParkedWord::wait`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 #![cfg(not(loom))]
 //! The wait core (src/wait.rs) on real threads: WAIT-1 .. WAIT-5 in docs/wait.md.
 
-use locksmith::__internals::{Deadline, WaitQueue, WaitResult};
+use locksmith::__internals::{Deadline, MAX_TOKEN, Token, WaitQueue, WaitResult};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -42,7 +42,7 @@ fn set_flag_wakes_every_waiter() {
                 });
             }
             flag.store(true, Ordering::Release);
-            queue.wake(usize::MAX, |_| 0);
+            queue.wake(usize::MAX, |_| Token::new(0));
         });
         assert!(queue.is_empty());
     }
@@ -66,7 +66,7 @@ fn timed_waits_racing_wakes_lose_nothing() {
                     match queue.wait(&Deadline::after(timeout), || true, |_| {}) {
                         WaitResult::Woken(token) => {
                             // The waker wrote `token` before waking us (WAIT-5).
-                            assert!(published.load(Ordering::Relaxed) >= token);
+                            assert!(published.load(Ordering::Relaxed) >= token.get());
                             received.fetch_add(1, Ordering::Relaxed);
                         }
                         WaitResult::TimedOut => {}
@@ -77,7 +77,7 @@ fn timed_waits_racing_wakes_lose_nothing() {
         }
         for round in 1..=rounds(3000, 200) {
             published.store(round, Ordering::Relaxed);
-            sent.fetch_add(queue.wake(1, |_| round), Ordering::Relaxed);
+            sent.fetch_add(queue.wake(1, |_| Token::new(round)), Ordering::Relaxed);
             if round % 8 == 0 {
                 thread::yield_now();
             }
@@ -85,7 +85,7 @@ fn timed_waits_racing_wakes_lose_nothing() {
         stop.store(true, Ordering::Relaxed);
         // Wake whoever is still parked so the scope can end; those count too.
         eventually("the waiters to stop", || {
-            sent.fetch_add(queue.wake(usize::MAX, |_| 0), Ordering::Relaxed);
+            sent.fetch_add(queue.wake(usize::MAX, |_| Token::new(0)), Ordering::Relaxed);
             received.load(Ordering::Relaxed) == sent.load(Ordering::Relaxed)
         });
     });
@@ -113,7 +113,7 @@ fn wakes_are_fifo_and_counted() {
             queue.wake(1, |woke| {
                 assert_eq!((woke.count, woke.more), (1, true));
                 token += 1;
-                token
+                Token::new(token)
             }),
             1
         );
@@ -121,7 +121,7 @@ fn wakes_are_fifo_and_counted() {
             queue.wake(2, |woke| {
                 assert_eq!((woke.count, woke.more), (2, true));
                 token += 1;
-                token
+                Token::new(token)
             }),
             2
         );
@@ -129,7 +129,7 @@ fn wakes_are_fifo_and_counted() {
             queue.wake(5, |woke| {
                 assert_eq!((woke.count, woke.more), (1, false));
                 token += 1;
-                token
+                Token::new(token)
             }),
             1
         );
@@ -138,7 +138,7 @@ fn wakes_are_fifo_and_counted() {
             let (arrival, result) = waiter.join().unwrap();
             assert_eq!(
                 result,
-                WaitResult::Woken(expected[arrival]),
+                WaitResult::Woken(Token::new(expected[arrival])),
                 "waiter {arrival}"
             );
         }
@@ -146,7 +146,7 @@ fn wakes_are_fifo_and_counted() {
     assert_eq!(
         queue.wake(1, |woke| {
             assert_eq!((woke.count, woke.more), (0, false));
-            0
+            Token::new(0)
         }),
         0
     );
@@ -163,15 +163,15 @@ fn wake_all_count_matches_receivers() {
             for _ in 0..3 {
                 s.spawn(|| {
                     let timeout = Duration::from_micros(20 * (round % 5));
-                    if let WaitResult::Woken(7) =
-                        queue.wait(&Deadline::after(timeout), || true, |_| {})
+                    if queue.wait(&Deadline::after(timeout), || true, |_| {})
+                        == WaitResult::Woken(Token::new(7))
                     {
                         received.fetch_add(1, Ordering::Relaxed);
                     }
                 });
             }
             thread::yield_now();
-            queue.wake(usize::MAX, |_| 7)
+            queue.wake(usize::MAX, |_| Token::new(7))
         });
         assert_eq!(woken, received.into_inner());
         assert!(queue.is_empty());
@@ -186,15 +186,19 @@ fn wake_all_count_matches_receivers() {
 /// for a token that never comes; the test must fail, not hang joining it.
 #[test]
 fn the_largest_token_is_handed_over_intact() {
-    let largest = usize::MAX - 2;
+    let largest = MAX_TOKEN;
+    assert_eq!(largest, usize::MAX - 2);
     let queue = std::sync::Arc::new(WaitQueue::new());
     let waiter = thread::spawn({
         let queue = std::sync::Arc::clone(&queue);
         move || queue.wait(&Deadline::after(Duration::from_secs(10)), || true, |_| {})
     });
     eventually("the waiter to queue", || queue.len() == 1);
-    assert_eq!(queue.wake(1, |_| largest), 1);
-    assert_eq!(waiter.join().unwrap(), WaitResult::Woken(largest));
+    assert_eq!(queue.wake(1, |_| Token::new(largest)), 1);
+    assert_eq!(
+        waiter.join().unwrap(),
+        WaitResult::Woken(Token::new(largest))
+    );
 }
 
 /// The snapshots agree with each other: `{:?}`, `len`, `is_empty` and `has_waiters`, with
@@ -217,8 +221,8 @@ fn snapshots_agree_on_who_is_queued() {
         assert_eq!(format!("{queue:?}"), "WaitQueue { queued: 1 }");
         assert!(!queue.is_empty());
         assert!(queue.has_waiters());
-        queue.wake(1, |_| 0);
-        assert_eq!(waiter.join().unwrap(), WaitResult::Woken(0));
+        queue.wake(1, |_| Token::new(0));
+        assert_eq!(waiter.join().unwrap(), WaitResult::Woken(Token::new(0)));
     });
     nobody(&queue);
 }
