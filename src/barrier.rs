@@ -13,20 +13,13 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::error::BrokenBarrierError;
 use crate::lock::Lock;
-use crate::sync::{AtomicBool, AtomicUsize, Deadline, Ordering, UnsafeCell};
+use crate::sync::{AtomicBool, AtomicUsize, Deadline, Ordering};
 use crate::wait::{Token, WaitQueue, WaitResult};
 
 /// The round completed: every party arrived (and the action, if any, ran).
 const TOKEN_RELEASED: Token = Token::new(0);
 /// The round was broken (timeout, abort, reset or a panicking action).
 const TOKEN_BROKEN: Token = Token::new(1);
-
-/// The round's state, read and written only with `Barrier::lock` held.
-struct Round {
-    /// Rounds ended so far, by release, break or reset; tells a waiter whether its round is
-    /// still the current one.
-    generation: u64,
-}
 
 type Action = Box<dyn Fn() + Send + Sync>;
 
@@ -55,7 +48,9 @@ pub struct Barrier {
     action: Option<Action>,
     default_timeout: Option<Duration>,
     lock: Lock,
-    round: UnsafeCell<Round>,
+    /// Rounds ended so far (wrapping), by release, break or reset: tells a timed-out party
+    /// whether its round is still the current one. Written and read only with `lock` held.
+    generation: AtomicUsize,
     /// Parties that arrived in this round (Python's `_count`), and whether the barrier is
     /// broken until `reset`. Written only with `lock` held; atomics so that `n_waiting` and
     /// `broken` read them without the lock, which the action runs under (Python reads them
@@ -67,10 +62,6 @@ pub struct Barrier {
     /// queue's lock so the round's ender sees them.
     timed_out: AtomicUsize,
 }
-
-// SAFETY: `round` is only touched with `lock` held (see `with_round`); everything else is
-// Sync already, and the action is `Send + Sync`.
-unsafe impl Sync for Barrier {}
 
 impl Barrier {
     /// A barrier for `parties` threads. Python: `Barrier(parties)`.
@@ -157,7 +148,7 @@ impl Barrier {
             action,
             default_timeout,
             lock: Lock::new(),
-            round: UnsafeCell::new(Round { generation: 0 }),
+            generation: AtomicUsize::new(0),
             arrived: AtomicUsize::new(0),
             broken: AtomicBool::new(false),
             waiters: WaitQueue::new(),
@@ -212,7 +203,7 @@ impl Barrier {
     /// ```
     pub fn abort(&self) {
         let _held = self.lock.lock();
-        self.with_round(|round| self.break_round(round));
+        self.break_round();
     }
 
     /// Returns the barrier to its empty, unbroken state; threads waiting in the current round
@@ -227,11 +218,9 @@ impl Barrier {
     /// ```
     pub fn reset(&self) {
         let _held = self.lock.lock();
-        self.with_round(|round| {
-            self.end_round(round, TOKEN_BROKEN);
-            // Relaxed: written under `lock`, which orders it for every other writer.
-            self.broken.store(false, Ordering::Relaxed);
-        });
+        self.end_round(TOKEN_BROKEN);
+        // Relaxed: written under `lock`, which orders it for every other writer.
+        self.broken.store(false, Ordering::Relaxed);
     }
 
     /// The number of threads needed to pass. Python: `barrier.parties`.
@@ -266,17 +255,10 @@ impl Barrier {
         self.broken.load(Ordering::Relaxed)
     }
 
-    /// Runs `f` on the round. The caller must hold `self.lock`.
-    fn with_round<R>(&self, f: impl FnOnce(&mut Round) -> R) -> R {
-        // SAFETY: every caller holds `self.lock`, so no other thread touches the round; the
-        // lock's Acquire/Release orders one holder's accesses before the next's.
-        self.round.with_mut(|round| f(unsafe { &mut *round }))
-    }
-
     /// Ends the current round: every queued party gets `token`, the next round starts empty.
     /// Breaks instead of releasing if a party of this round already timed out. Returns the
     /// token actually sent. The caller holds `self.lock`.
-    fn end_round(&self, round: &mut Round, token: Token) -> Token {
+    fn end_round(&self, token: Token) -> Token {
         let mut sent = token;
         self.waiters.wake(usize::MAX, |_| {
             // Under the queue's lock, after every timed-out party of this round recorded
@@ -294,28 +276,24 @@ impl Barrier {
             }
             sent
         });
-        round.generation += 1;
+        // Relaxed: written and read only with `lock` held, which orders them.
+        self.generation.fetch_add(1, Ordering::Relaxed);
         sent
     }
 
-    fn break_round(&self, round: &mut Round) {
-        self.end_round(round, TOKEN_BROKEN);
+    fn break_round(&self) {
+        self.end_round(TOKEN_BROKEN);
     }
 
     fn wait_until(&self, deadline: &Deadline) -> Result<usize, BrokenBarrierError> {
         self.lock.acquire();
-        let (index, generation) = self
-            .with_round(|round| {
-                // Relaxed: `lock` orders every write to these fields.
-                if self.broken.load(Ordering::Relaxed) {
-                    return Err(BrokenBarrierError);
-                }
-                let index = self.arrived.fetch_add(1, Ordering::Relaxed);
-                Ok((index, round.generation))
-            })
-            .inspect_err(|_| {
-                let _ = self.lock.release();
-            })?;
+        // Relaxed (all three): `lock` orders every write to these fields.
+        if self.broken.load(Ordering::Relaxed) {
+            let _ = self.lock.release();
+            return Err(BrokenBarrierError);
+        }
+        let index = self.arrived.fetch_add(1, Ordering::Relaxed);
+        let generation = self.generation.load(Ordering::Relaxed);
 
         if index + 1 == self.parties {
             return self.complete_round(index);
@@ -346,11 +324,10 @@ impl Barrier {
                 if unlocked {
                     self.lock.acquire();
                 }
-                self.with_round(|round| {
-                    if round.generation == generation {
-                        self.break_round(round);
-                    }
-                });
+                // Relaxed: `lock` is held again, and it orders every write to `generation`.
+                if self.generation.load(Ordering::Relaxed) == generation {
+                    self.break_round();
+                }
                 let _ = self.lock.release();
                 Err(BrokenBarrierError)
             }
@@ -362,12 +339,12 @@ impl Barrier {
     fn complete_round(&self, index: usize) -> Result<usize, BrokenBarrierError> {
         if let Some(action) = &self.action {
             if let Err(panic) = panic::catch_unwind(AssertUnwindSafe(action)) {
-                self.with_round(|round| self.break_round(round));
+                self.break_round();
                 let _ = self.lock.release();
                 panic::resume_unwind(panic);
             }
         }
-        let sent = self.with_round(|round| self.end_round(round, TOKEN_RELEASED));
+        let sent = self.end_round(TOKEN_RELEASED);
         let _ = self.lock.release();
         if sent == TOKEN_RELEASED {
             Ok(index)
