@@ -125,3 +125,27 @@ fn queues_show_length_bound_and_tasks() {
     simple.put(7);
     assert_eq!(format!("{simple:?}"), "SimpleQueue { len: 1 }");
 }
+
+/// The queue's errors: each `PutError` answers `is_full` and `is_shutdown` for its own kind
+/// only, hides the item in Debug (which needs no `T: Debug`), and every error displays the
+/// words of Python's exception. Four mutants of src/queue/error.rs (`is_full` and
+/// `is_shutdown` always true, Debug and Display printing nothing) passed every test before.
+#[test]
+fn queue_errors_say_which_and_show_pythons_words() {
+    use locksmith::queue::{GetError, PutError, TaskDoneError};
+    struct NoDebug;
+    let full = PutError::Full(NoDebug);
+    let shut = PutError::ShutDown(NoDebug);
+    assert!(full.is_full() && !full.is_shutdown());
+    assert!(shut.is_shutdown() && !shut.is_full());
+    assert_eq!(format!("{full:?}"), "Full(..)");
+    assert_eq!(format!("{shut:?}"), "ShutDown(..)");
+    assert_eq!(full.to_string(), "queue is full");
+    assert_eq!(shut.to_string(), "queue is shut down");
+    assert_eq!(GetError::Empty.to_string(), "queue is empty");
+    assert_eq!(GetError::ShutDown.to_string(), "queue is shut down");
+    assert_eq!(
+        TaskDoneError.to_string(),
+        "task_done() called too many times"
+    );
+}
