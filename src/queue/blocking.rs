@@ -190,13 +190,9 @@ impl Tasks {
     /// Python's `task_done`.
     pub(crate) fn done(&self) -> Result<(), TaskDoneError> {
         // An immediate shutdown counts its drained items done one by one; Python does it all
-        // under the queue's lock, so no `task_done` sees the count halfway. Wait it out.
-        // Acquire: pairs with `end_drain`'s Release, so the drain's decrements are visible.
-        while self.draining.load(Ordering::Acquire) != 0 {
-            self.joiners.wait(&Deadline::never(), || {
-                self.draining.load(Ordering::Relaxed) == 0
-            });
-        }
+        // under the queue's lock, so no `task_done` sees the count halfway. Wait it out; the
+        // Acquire pairs with `end_drain`'s Release, so the drain's decrements are visible.
+        self.wait_until_zero(&self.draining);
         // Release: the caller's work on the task happens before a `join` that sees the count
         // drop (its Acquire load). Relaxed on failure: nothing changes.
         let previous = self
@@ -236,12 +232,20 @@ impl Tasks {
 
     /// Python's `join`: returns once the count is zero.
     pub(crate) fn join(&self) {
-        // Acquire: pairs with the Release of the `task_done` that brought the count to zero,
-        // so the work on every task happens before `join` returns.
-        while self.unfinished.load(Ordering::Acquire) != 0 {
-            self.joiners.wait(&Deadline::never(), || {
-                self.unfinished.load(Ordering::Relaxed) == 0
-            });
+        // The Acquire pairs with the Release of the `task_done` that brought the count to
+        // zero, so the work on every task happens before `join` returns.
+        self.wait_until_zero(&self.unfinished);
+    }
+
+    /// Parks in `joiners` until `count` reads zero. Both counts it serves (`unfinished`,
+    /// `draining`) wake `joiners` whenever they reach zero.
+    fn wait_until_zero(&self, count: &AtomicUsize) {
+        // Acquire: the callers' pairing (above). Relaxed in `ready`: it runs under the list
+        // lock, after the store-buffering fence of `Waiters::wait`, and a zero read there only
+        // skips the park; the loop's Acquire load then reads it again.
+        while count.load(Ordering::Acquire) != 0 {
+            self.joiners
+                .wait(&Deadline::never(), || count.load(Ordering::Relaxed) == 0);
         }
     }
 

@@ -1,5 +1,10 @@
 //! The bounded FIFO store: a ring of slots, each with a stamp that says whose turn it is.
 //!
+//! The design is Dmitry Vyukov's bounded MPMC queue (per-slot sequence numbers; claims by a
+//! compare-exchange on `head` or `tail`), as crossbeam's `ArrayQueue` and bounded channel also
+//! build it; the lap-packed positions follow crossbeam's. Written anew here, with Python's
+//! shutdown added as a bit in each position word.
+//!
 //! Putters claim positions by advancing `tail`, getters by advancing `head`; neither takes a
 //! lock. A position is a lap number and a slot index packed in one word. A slot's stamp
 //! says which position may use it next:
