@@ -55,9 +55,10 @@ pub(crate) trait Store {
     /// it (its put took effect when it claimed room).
     fn try_pop(&self, draining: bool) -> Result<Self::Item, GetError>;
 
-    /// Whether a getter (or the drain) should look again rather than park: `try_pop` would
-    /// not answer `Empty` now. A snapshot, read after the waiter's fence.
-    fn can_pop(&self, draining: bool) -> bool;
+    /// Whether a getter should look again rather than park: `try_pop(false)` would not
+    /// answer `Empty` now. A snapshot, read after the waiter's fence. (The drain of an
+    /// immediate shutdown never parks, so only getters ask.)
+    fn can_pop(&self) -> bool;
 
     /// Whether a putter should look again rather than park: there is room, or the store is
     /// shut down.
@@ -334,7 +335,7 @@ impl<S: Store> Core<S> {
             if spin.spin() {
                 continue;
             }
-            if self.getters.wait(deadline, || self.store.can_pop(false)) == WaitResult::TimedOut {
+            if self.getters.wait(deadline, || self.store.can_pop()) == WaitResult::TimedOut {
                 return Err(GetError::Empty);
             }
         }

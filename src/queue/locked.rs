@@ -169,11 +169,11 @@ impl<C: Container> Store for Locked<C> {
         })
     }
 
-    fn can_pop(&self, draining: bool) -> bool {
+    fn can_pop(&self) -> bool {
         // Relaxed: read after the waiter's fence (`blocking` module docs).
         self.len.load(Ordering::Relaxed) != 0
             || self.shut.load(Ordering::Relaxed)
-            || (self.closed.load(Ordering::Relaxed) && !draining)
+            || self.closed.load(Ordering::Relaxed)
     }
 
     fn can_push(&self) -> bool {

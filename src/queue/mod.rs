@@ -96,10 +96,10 @@ impl<T> Store for FifoStore<T> {
         }
     }
 
-    fn can_pop(&self, draining: bool) -> bool {
+    fn can_pop(&self) -> bool {
         match self {
-            FifoStore::Ring(ring) => ring.can_pop(draining),
-            FifoStore::Locked(locked) => locked.can_pop(draining),
+            FifoStore::Ring(ring) => ring.can_pop(),
+            FifoStore::Locked(locked) => locked.can_pop(),
         }
     }
 

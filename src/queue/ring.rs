@@ -387,10 +387,11 @@ impl<T> Store for Ring<T> {
         }
     }
 
-    fn can_pop(&self, draining: bool) -> bool {
+    fn can_pop(&self) -> bool {
         // Relaxed: read after the waiter's fence (`blocking` module docs).
         let head = self.head.load(Ordering::Relaxed);
-        if head & self.shut != 0 && !draining {
+        // Gets refused by an immediate shutdown: `try_pop` answers at once.
+        if head & self.shut != 0 {
             return true;
         }
         match self.look_to_pop(head & !self.shut) {
