@@ -149,3 +149,17 @@ fn queue_errors_say_which_and_show_pythons_words() {
         "task_done() called too many times"
     );
 }
+
+/// The barrier's error displays a message (Python's `BrokenBarrierError` carries none, so the
+/// words are the crate's, and pinned here). Display printing nothing passed every test before.
+#[test]
+fn broken_barrier_error_says_so() {
+    assert_eq!(
+        locksmith::BrokenBarrierError.to_string(),
+        "barrier is broken"
+    );
+    assert_eq!(
+        locksmith::ReleaseError::NotLocked.to_string(),
+        "release unlocked lock"
+    );
+}
