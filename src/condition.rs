@@ -378,8 +378,9 @@ impl<L: ConditionLock> Condition<L> {
         // `has_waiters` without the list lock: every waiter links while holding our lock and
         // releases it only afterwards, so holding the lock we see it (see `has_waiters`).
         // With a plain Lock the caller may not be the holder, only see it held; `locked()`
-        // is an Acquire load for that case (see there).
-        if n > 0 && self.waiters.has_waiters() {
+        // is an Acquire load for that case (see there). `notify_n(0)` needs no test of its
+        // own: a wake of at most 0 takes nobody.
+        if self.waiters.has_waiters() {
             self.waiters.wake(n, |_| TOKEN_NOTIFIED);
         }
         Ok(())
