@@ -44,6 +44,7 @@
 
 mod blocking;
 mod error;
+mod fifo;
 mod locked;
 mod ring;
 
@@ -54,90 +55,8 @@ pub use error::{GetError, PutError, TaskDoneError};
 
 use crate::sync::Deadline;
 use blocking::{Core, Store};
+use fifo::FifoStore;
 use locked::{Fifo, Lifo, Locked, Smallest};
-use ring::Ring;
-
-/// A `Queue`'s store: the ring when bounded (and small enough to allocate up front), the
-/// locked container otherwise.
-// The ring is large only because its two hot atomics sit on cache lines of their own; boxing
-// it would add a pointer chase to every put and get.
-#[allow(clippy::large_enum_variant)]
-enum FifoStore<T> {
-    Ring(Ring<T>),
-    Locked(Locked<Fifo<T>>),
-}
-
-impl<T> FifoStore<T> {
-    fn new(maxsize: usize) -> Self {
-        if Ring::<T>::fits(maxsize) {
-            FifoStore::Ring(Ring::new(maxsize))
-        } else {
-            FifoStore::Locked(Locked::new(maxsize))
-        }
-    }
-}
-
-impl<T> Store for FifoStore<T> {
-    type Item = T;
-
-    #[inline]
-    fn try_push(&self, item: T, accepted: impl FnOnce()) -> Result<(), PutError<T>> {
-        match self {
-            FifoStore::Ring(ring) => ring.try_push(item, accepted),
-            FifoStore::Locked(locked) => locked.try_push(item, accepted),
-        }
-    }
-
-    #[inline]
-    fn try_pop(&self, draining: bool) -> Result<T, GetError> {
-        match self {
-            FifoStore::Ring(ring) => ring.try_pop(draining),
-            FifoStore::Locked(locked) => locked.try_pop(draining),
-        }
-    }
-
-    fn can_pop(&self) -> bool {
-        match self {
-            FifoStore::Ring(ring) => ring.can_pop(),
-            FifoStore::Locked(locked) => locked.can_pop(),
-        }
-    }
-
-    fn can_push(&self) -> bool {
-        match self {
-            FifoStore::Ring(ring) => ring.can_push(),
-            FifoStore::Locked(locked) => locked.can_push(),
-        }
-    }
-
-    fn shutdown(&self, immediate: bool) {
-        match self {
-            FifoStore::Ring(ring) => ring.shutdown(immediate),
-            FifoStore::Locked(locked) => locked.shutdown(immediate),
-        }
-    }
-
-    fn is_shutdown(&self) -> bool {
-        match self {
-            FifoStore::Ring(ring) => ring.is_shutdown(),
-            FifoStore::Locked(locked) => locked.is_shutdown(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            FifoStore::Ring(ring) => ring.len(),
-            FifoStore::Locked(locked) => locked.len(),
-        }
-    }
-
-    fn maxsize(&self) -> usize {
-        match self {
-            FifoStore::Ring(ring) => ring.maxsize(),
-            FifoStore::Locked(locked) => locked.maxsize(),
-        }
-    }
-}
 
 /// The methods Python's `Queue`, `LifoQueue` and `PriorityQueue` share, written once. Only
 /// the store (and so the order) differs between the three.
