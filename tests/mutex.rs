@@ -70,23 +70,31 @@ fn mutex_timed_locks_give_up_and_succeed() {
     assert!(mutex.try_lock_for(Duration::MAX).is_some());
 }
 
-/// LOCK-5: a timed lock waiting for a holder gets in once the holder lets go.
+/// LOCK-5: a timed lock waiting for a holder gets in once the holder lets go, whether its
+/// deadline is a `Duration` (`try_lock_for`) or an `Instant` ahead (`try_lock_until`; a
+/// deadline ahead taken for one already past, which gives up at once, passed every test
+/// before).
 #[test]
 fn mutex_timed_lock_waits_for_the_holder() {
     let mutex = Arc::new(Mutex::new(0));
-    let held = mutex.lock_arc();
-    let waiter = {
-        let mutex = Arc::clone(&mutex);
-        thread::spawn(move || {
-            mutex.try_lock_for(Duration::from_secs(10)).map(|mut g| {
-                *g += 1;
+    for until in [false, true] {
+        let held = mutex.lock_arc();
+        let waiter = {
+            let mutex = Arc::clone(&mutex);
+            thread::spawn(move || {
+                let guard = if until {
+                    mutex.try_lock_until(Instant::now() + Duration::from_secs(10))
+                } else {
+                    mutex.try_lock_for(Duration::from_secs(10))
+                };
+                guard.map(|mut g| *g += 1)
             })
-        })
-    };
-    thread::sleep(Duration::from_millis(20));
-    drop(held);
-    assert!(waiter.join().unwrap().is_some());
-    assert_eq!(*mutex.lock(), 1);
+        };
+        thread::sleep(Duration::from_millis(20));
+        drop(held);
+        assert!(waiter.join().unwrap().is_some(), "until: {until}");
+    }
+    assert_eq!(*mutex.lock(), 2);
 }
 
 /// The raw lock under the mutex is the crate's Lock, seen through both APIs at once.
