@@ -86,77 +86,38 @@ pub(crate) fn park() {
     PARKER.with(|parker| parker.wait());
 }
 
+/// loom has no clock: a timed deadline passes when the model fires every timeout at once
+/// ([`model::expire_timeouts`]), so its tick carries nothing.
+pub(crate) type Tick = ();
+
+/// Any timeout but `Duration::MAX` passes when the model's clock fires; `Duration::MAX`
+/// never does (as in the std build, where it overflows the clock).
+pub(crate) fn tick_after(timeout: Duration) -> Option<Tick> {
+    (timeout != Duration::MAX).then_some(())
+}
+
+/// A point in real time (lock_api's `try_lock_until`): the model has no clock, so like any
+/// other timed wait it passes when the model's clock fires.
+#[cfg(feature = "lock_api")]
+pub(crate) fn tick_at(_instant: super::Instant) -> Option<Tick> {
+    Some(())
+}
+
+pub(crate) fn tick_passed(_tick: &Tick) -> bool {
+    // A read-modify-write, not a load: loom lets a load return a stale value, and a waiter
+    // that read "not yet" after the clock had fired and unparked everyone would park for
+    // good. An RMW reads the latest value. Acquire pairs with the clock's Release (a clock
+    // publishes no data).
+    TIMEOUTS_EXPIRED.fetch_or(false, Ordering::Acquire)
+}
+
 /// A timed park is a real park that the model's clock also ends. (A yield loop would do,
 /// but loom explores every interleaving of every iteration, and models explode.)
-pub(crate) fn park_until(deadline: &Deadline) {
+pub(crate) fn park_until_tick(tick: &Tick) {
     // The clock sets the flag, then unparks every parker: checking the flag after our
     // parker exists and before parking means we see it set or get its unpark.
-    if !deadline.expired() {
+    if !tick_passed(tick) {
         park();
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-enum DeadlineKind {
-    Never,
-    Now,
-    Model,
-}
-
-/// When a timed wait gives up, read from the model's clock.
-#[derive(Clone, Copy, Debug)]
-pub struct Deadline {
-    kind: DeadlineKind,
-}
-
-impl Deadline {
-    /// A deadline that never passes.
-    pub const fn never() -> Self {
-        Deadline {
-            kind: DeadlineKind::Never,
-        }
-    }
-
-    /// A zero timeout has already passed; `Duration::MAX` never passes (as in the std
-    /// build, where it overflows the clock); any other timeout passes when the model's
-    /// clock fires.
-    pub fn after(timeout: Duration) -> Self {
-        let kind = if timeout.is_zero() {
-            DeadlineKind::Now
-        } else if timeout == Duration::MAX {
-            DeadlineKind::Never
-        } else {
-            DeadlineKind::Model
-        };
-        Deadline { kind }
-    }
-
-    /// At a point in real time (lock_api's `try_lock_until`). The model has no clock, so
-    /// like any other timed wait it passes when the model's clock fires.
-    #[cfg(feature = "lock_api")]
-    pub fn at(_instant: super::Instant) -> Self {
-        Deadline {
-            kind: DeadlineKind::Model,
-        }
-    }
-
-    /// Whether the deadline has passed.
-    pub fn expired(&self) -> bool {
-        match self.kind {
-            DeadlineKind::Never => false,
-            DeadlineKind::Now => true,
-            // A read-modify-write, not a load: loom lets a load return a stale value,
-            // and a waiter that read "not yet" after the clock had fired and unparked
-            // everyone would park for good. An RMW reads the latest value. Acquire pairs
-            // with the clock's Release (a clock publishes no data).
-            DeadlineKind::Model => TIMEOUTS_EXPIRED.fetch_or(false, Ordering::Acquire),
-        }
-    }
-
-    /// Whether the deadline had already passed when it was made (a zero timeout): the wait
-    /// it bounds is one look, without parking or spinning.
-    pub fn is_now(&self) -> bool {
-        matches!(self.kind, DeadlineKind::Now)
     }
 }
 

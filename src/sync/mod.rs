@@ -12,10 +12,10 @@
 //! | `--cfg shuttle` | `shuttle_backend.rs` | shuttle's scheduled atomics and threads; a seeded model clock |
 //!
 //! Each backend offers the same names: `AtomicBool`, `AtomicUsize`, `Ordering`, `fence`,
-//! `UnsafeCell`, `SpinLock`/`SpinGuard`, `Thread` (a handle to unpark), `park`,
-//! `park_until`, `Deadline`, `thread_id` and `yield_now`. Beside them, one file per
-//! mechanism shared by all three: `SpinWait` (how long to spin before parking) and
-//! `PeerWait` (waiting out a peer mid-step).
+//! `UnsafeCell`, `SpinLock`/`SpinGuard`, `Thread` (a handle to unpark), `park`, `thread_id`,
+//! `yield_now`, and a clock (`Tick` and four functions for `Deadline`). Beside them, one file
+//! per mechanism shared by all three: `Deadline` (when a timed wait gives up), `SpinWait`
+//! (how long to spin before parking) and `PeerWait` (waiting out a peer mid-step).
 
 #[cfg(all(loom, shuttle))]
 compile_error!("build with --cfg loom or --cfg shuttle, not both");
@@ -38,10 +38,12 @@ use shuttle_backend as backend;
 /// loom brings its own `UnsafeCell`; the other backends share this one.
 #[cfg(not(loom))]
 mod cell;
+mod deadline;
 mod peer_wait;
 mod spin_wait;
 
 pub(crate) use backend::*;
+pub(crate) use deadline::park_until;
 pub(crate) use peer_wait::PeerWait;
 pub(crate) use spin_wait::SpinWait;
 
@@ -50,6 +52,6 @@ pub(crate) use spin_wait::SpinWait;
 #[cfg(feature = "lock_api")]
 pub(crate) use std::time::Instant;
 // Public (through `__internals`) so the crate's own models and tests can drive the core.
-pub use backend::Deadline;
 #[cfg(loom)]
 pub use backend::model;
+pub use deadline::Deadline;

@@ -59,90 +59,50 @@ pub(crate) fn park() {
     shuttle::thread::park();
 }
 
-/// Untimed: a real park. Timed: one yield (see the module docs), and the caller's loop
-/// looks at the deadline again.
-pub(crate) fn park_until(deadline: &Deadline) {
-    match deadline.when {
-        When::Never => park(),
-        When::Now => {}
-        When::At(_) => {
-            if !deadline.expired() {
-                yield_now();
-            }
-        }
-    }
-}
-
 shuttle::lazy_static! {
     /// The model clock, in ticks; a fresh one for every execution.
     static ref MODEL_CLOCK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 }
 
-/// The model clock now. Relaxed (both helpers): shuttle runs its threads one at a time on
-/// one OS thread, so any ordering reads the latest tick; the clock publishes no data.
+/// The model clock now. Relaxed (here and in `tick_passed`): shuttle runs its threads one at
+/// a time on one OS thread, so any ordering reads the latest tick; the clock publishes no data.
 fn now() -> u64 {
     MODEL_CLOCK.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// When a timed wait gives up, on the model clock.
-#[derive(Clone, Copy, Debug)]
-pub struct Deadline {
-    when: When,
+/// A count of the model clock.
+pub(crate) type Tick = u64;
+
+/// `Duration::MAX` never passes (as in the std build); any other timeout lies one to three
+/// ticks ahead, chosen by the seed.
+pub(crate) fn tick_after(timeout: Duration) -> Option<Tick> {
+    (timeout != Duration::MAX).then(|| now() + shuttle::rand::thread_rng().gen_range(1..=3))
 }
 
-#[derive(Clone, Copy, Debug)]
-enum When {
-    Never,
-    /// Already passed when it was made (a zero timeout): one look, no park.
-    Now,
-    /// At this tick of the model clock.
-    At(u64),
+/// A point in real time (lock_api's `try_lock_until`): the model has no real time, so a past
+/// instant has passed and any other is a few ticks ahead.
+#[cfg(feature = "lock_api")]
+pub(crate) fn tick_at(instant: super::Instant) -> Option<Tick> {
+    let timeout = instant.saturating_duration_since(super::Instant::now());
+    if timeout.is_zero() {
+        None
+    } else {
+        tick_after(timeout)
+    }
 }
 
-impl Deadline {
-    /// A deadline that never passes.
-    pub const fn never() -> Self {
-        Deadline { when: When::Never }
+/// Each look may first move the clock a tick.
+pub(crate) fn tick_passed(tick: &Tick) -> bool {
+    if shuttle::rand::thread_rng().gen_ratio(1, 4) {
+        MODEL_CLOCK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
+    now() >= *tick
+}
 
-    /// A zero timeout has already passed; `Duration::MAX` never passes (as in the std
-    /// build); any other lies one to three ticks ahead, chosen by the seed.
-    pub fn after(timeout: Duration) -> Self {
-        let when = if timeout.is_zero() {
-            When::Now
-        } else if timeout == Duration::MAX {
-            When::Never
-        } else {
-            When::At(now() + shuttle::rand::thread_rng().gen_range(1..=3))
-        };
-        Deadline { when }
-    }
-
-    /// At a point in real time (lock_api's `try_lock_until`): the model has no real time,
-    /// so a past instant has passed and any other is a few ticks ahead.
-    #[cfg(feature = "lock_api")]
-    pub fn at(instant: super::Instant) -> Self {
-        Deadline::after(instant.saturating_duration_since(super::Instant::now()))
-    }
-
-    /// Whether the deadline has passed. Each look at a timed one may first move the clock a
-    /// tick.
-    pub fn expired(&self) -> bool {
-        let at = match self.when {
-            When::Never => return false,
-            When::Now => return true,
-            When::At(at) => at,
-        };
-        if shuttle::rand::thread_rng().gen_ratio(1, 4) {
-            MODEL_CLOCK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        now() >= at
-    }
-
-    /// Whether the deadline had already passed when it was made: the wait it bounds is one
-    /// look, without parking or spinning.
-    pub fn is_now(&self) -> bool {
-        matches!(self.when, When::Now)
+/// One yield (see the module docs), and the caller's loop looks at the deadline again.
+pub(crate) fn park_until_tick(tick: &Tick) {
+    if !tick_passed(tick) {
+        yield_now();
     }
 }
 

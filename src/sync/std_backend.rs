@@ -77,81 +77,30 @@ pub(crate) fn park() {
     std::thread::park();
 }
 
-/// Blocks until unparked or the deadline passes; may return spuriously.
-pub(crate) fn park_until(deadline: &Deadline) {
-    match deadline.when {
-        When::Never => std::thread::park(),
-        When::Now => {}
-        When::At(at) => {
-            let now = Instant::now();
-            if at > now {
-                std::thread::park_timeout(at - now);
-            }
-        }
-    }
+/// The std clock's tick is an `Instant` (see `super::deadline` for the four functions).
+pub(crate) type Tick = Instant;
+
+/// `timeout` from now, or `None` if that is past what `Instant` can hold.
+pub(crate) fn tick_after(timeout: Duration) -> Option<Tick> {
+    Instant::now().checked_add(timeout)
 }
 
-/// When a timed wait gives up. Built once per wait from the caller's `Duration`.
-#[derive(Clone, Copy, Debug)]
-pub struct Deadline {
-    when: When,
+/// `instant` itself, or `None` if it has passed.
+#[cfg(feature = "lock_api")]
+pub(crate) fn tick_at(instant: Instant) -> Option<Tick> {
+    (instant > Instant::now()).then_some(instant)
 }
 
-#[derive(Clone, Copy, Debug)]
-enum When {
-    /// Untimed, or a timeout too large for the clock.
-    Never,
-    /// Already passed when it was made: a zero timeout, or an instant in the past. A wait
-    /// with it looks once and never parks.
-    Now,
-    At(Instant),
+#[inline]
+pub(crate) fn tick_passed(tick: &Tick) -> bool {
+    Instant::now() >= *tick
 }
 
-impl Deadline {
-    /// A deadline that never passes.
-    pub const fn never() -> Self {
-        Deadline { when: When::Never }
-    }
-
-    /// `timeout` from now. A zero timeout has already passed; a timeout too large for the
-    /// clock (up to `Duration::MAX`) never passes rather than overflowing.
-    pub fn after(timeout: Duration) -> Self {
-        let when = if timeout.is_zero() {
-            When::Now
-        } else {
-            Instant::now()
-                .checked_add(timeout)
-                .map_or(When::Never, When::At)
-        };
-        Deadline { when }
-    }
-
-    /// At `instant` (lock_api's `try_lock_until`); an instant already past is now.
-    #[cfg(feature = "lock_api")]
-    pub fn at(instant: Instant) -> Self {
-        let when = if instant <= Instant::now() {
-            When::Now
-        } else {
-            When::At(instant)
-        };
-        Deadline { when }
-    }
-
-    /// Whether the deadline has passed.
-    #[inline]
-    pub fn expired(&self) -> bool {
-        match self.when {
-            When::Never => false,
-            When::Now => true,
-            When::At(at) => Instant::now() >= at,
-        }
-    }
-
-    /// Whether the deadline had already passed when it was made: the wait it bounds is one
-    /// look, without parking or spinning.
-    #[inline]
-    pub fn is_now(&self) -> bool {
-        matches!(self.when, When::Now)
+/// Parks for at most what is left until `tick`; may return spuriously.
+pub(crate) fn park_until_tick(tick: &Tick) {
+    let now = Instant::now();
+    if *tick > now {
+        std::thread::park_timeout(*tick - now);
     }
 }
 
