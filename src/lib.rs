@@ -59,6 +59,8 @@ mod event;
 mod lock;
 #[cfg(feature = "lock_api")]
 mod mutex;
+#[cfg(any(loom, shuttle, target_os = "linux"))]
+pub mod process;
 pub mod queue;
 mod rlock;
 mod semaphore;

@@ -85,3 +85,28 @@ pub(crate) fn park_until(deadline: &Deadline) {
         When::At(tick) => park_until_tick(tick),
     }
 }
+
+impl Deadline {
+    /// Whichever of the two passes first.
+    pub(crate) fn earlier(self, other: Deadline) -> Deadline {
+        let when = match (self.when, other.when) {
+            (When::Now, _) | (_, When::Now) => When::Now,
+            (When::Never, when) | (when, When::Never) => when,
+            // (loom's tick is `()`, which clippy would rather not see passed along.)
+            #[allow(clippy::unit_arg)]
+            (When::At(a), When::At(b)) => When::At(a.min(b)),
+        };
+        Deadline { when }
+    }
+}
+
+/// Sleeps while `word` holds `expected` (in this process or any other sharing it): until a
+/// `futex_wake` on it, the deadline, or spuriously. Callers loop.
+#[cfg(any(loom, shuttle, target_os = "linux"))]
+pub(crate) fn futex_wait(word: &super::AtomicU32, expected: u32, deadline: &Deadline) {
+    match &deadline.when {
+        When::Never => super::backend::futex_wait_until(word, expected, None),
+        When::Now => {}
+        When::At(tick) => super::backend::futex_wait_until(word, expected, Some(tick)),
+    }
+}

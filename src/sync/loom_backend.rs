@@ -19,7 +19,9 @@ pub(crate) use loom::thread::yield_now;
 // loom models a SeqCst fence as a full synchronisation point (stronger than C++), which
 // is sound for the one pattern we use it for: two threads that each write, fence, then
 // read the other's word (see `queue::blocking::Waiters`).
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
 
 /// Under loom the spin lock is loom's modelled mutex. A spin lock under loom lets two
 /// spinners yield to each other forever while the preempted holder waits (an unfair
@@ -143,4 +145,41 @@ pub mod model {
             parker.notify();
         }
     }
+
+    /// Makes the calling model thread a process that has died (the process primitives' models
+    /// treat each model thread as a process): whatever it holds stays held, and a waiter's
+    /// liveness check now answers "dead". The thread should return right after.
+    pub fn exit_process() {
+        super::exit_process();
+    }
+}
+
+loom::lazy_static! {
+    /// The modelled kernel's futex table and the dead "processes", fresh for every execution.
+    static ref FUTEX_TABLE: super::model_futex::FutexTable = super::model_futex::FutexTable::new();
+}
+
+/// The modelled futex wait (see `model_futex`).
+pub(crate) fn futex_wait_until(word: &AtomicU32, expected: u32, until: Option<&Tick>) {
+    FUTEX_TABLE.wait(word, expected, until);
+}
+
+/// The modelled futex wake (see `model_futex`).
+pub(crate) fn futex_wake(word: &AtomicU32, n: u32) {
+    FUTEX_TABLE.wake(word, n);
+}
+
+/// Each model thread is a process of its own.
+pub(crate) fn current_process() -> u64 {
+    FUTEX_TABLE.current_process()
+}
+
+/// Alive until it called `exit_process`.
+pub(crate) fn process_alive(process: u64) -> bool {
+    FUTEX_TABLE.process_alive(process)
+}
+
+/// Makes the calling model thread a dead process, as if killed: what it holds stays held.
+fn exit_process() {
+    FUTEX_TABLE.exit_process();
 }

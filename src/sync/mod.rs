@@ -39,10 +39,21 @@ use shuttle_backend as backend;
 #[cfg(not(loom))]
 mod cell;
 mod deadline;
+/// The futex and process liveness under loom and shuttle.
+#[cfg(any(loom, shuttle))]
+mod model_futex;
+/// Process identity and liveness, read from /proc.
+#[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
+mod os_process;
 mod peer_wait;
+/// Named shared memory: the one place that calls shm_open and mmap.
+#[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
+pub(crate) mod shm;
 mod spin_wait;
 
 pub(crate) use backend::*;
+#[cfg(any(loom, shuttle, target_os = "linux"))]
+pub(crate) use deadline::futex_wait;
 pub(crate) use deadline::park_until;
 pub(crate) use peer_wait::PeerWait;
 pub(crate) use spin_wait::SpinWait;

@@ -16,7 +16,9 @@ use std::time::Duration;
 use shuttle::rand::Rng;
 
 pub(crate) use super::cell::UnsafeCell;
-pub(crate) use shuttle::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+pub(crate) use shuttle::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
 pub(crate) use shuttle::thread::yield_now;
 
 /// Shuttle's mutex: a spin lock would only spend schedule steps while the holder waits
@@ -122,4 +124,35 @@ pub(crate) fn thread_id() -> usize {
         }
         id.get()
     })
+}
+
+shuttle::lazy_static! {
+    /// The modelled kernel's futex table and the dead "processes", fresh for every execution.
+    static ref FUTEX_TABLE: super::model_futex::FutexTable = super::model_futex::FutexTable::new();
+}
+
+/// The modelled futex wait (see `model_futex`).
+pub(crate) fn futex_wait_until(word: &AtomicU32, expected: u32, until: Option<&Tick>) {
+    FUTEX_TABLE.wait(word, expected, until);
+}
+
+/// The modelled futex wake (see `model_futex`).
+pub(crate) fn futex_wake(word: &AtomicU32, n: u32) {
+    FUTEX_TABLE.wake(word, n);
+}
+
+/// Each model thread is a process of its own.
+pub(crate) fn current_process() -> u64 {
+    FUTEX_TABLE.current_process()
+}
+
+/// Alive until it called `exit_process`.
+pub(crate) fn process_alive(process: u64) -> bool {
+    FUTEX_TABLE.process_alive(process)
+}
+
+/// Makes the calling model thread a dead process, as if killed: what it holds stays held.
+#[allow(dead_code)]
+pub(crate) fn exit_process() {
+    FUTEX_TABLE.exit_process();
 }

@@ -6,7 +6,9 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 pub(crate) use std::hint::spin_loop;
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
 pub(crate) use std::thread::yield_now;
 
 /// A lock held for a handful of instructions at a time (the wait core's list edits), so
@@ -103,6 +105,44 @@ pub(crate) fn park_until_tick(tick: &Tick) {
         std::thread::park_timeout(*tick - now);
     }
 }
+
+/// Sleeps while `word` holds `expected`: until a [`futex_wake`] on it, `until` passes, or
+/// spuriously. The word may live in memory shared with other processes, so this is the
+/// shared futex (no `FUTEX_PRIVATE_FLAG`): the kernel keys it by the page, not the address.
+#[cfg(target_os = "linux")]
+pub(crate) fn futex_wait_until(word: &AtomicU32, expected: u32, until: Option<&Tick>) {
+    let timeout = match until {
+        None => None,
+        Some(tick) => {
+            let left = tick.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            // A timeout past what a timespec holds sleeps until woken, which is what it means.
+            rustix::thread::futex::Timespec::try_from(left).ok()
+        }
+    };
+    // EAGAIN (the word no longer held `expected`), ETIMEDOUT and EINTR each end the wait the
+    // same way: every caller re-reads the word and decides again.
+    let _ = rustix::thread::futex::wait(
+        word,
+        rustix::thread::futex::Flags::empty(),
+        expected,
+        timeout.as_ref(),
+    );
+}
+
+/// Wakes up to `n` threads (of any process) sleeping in [`futex_wait_until`] on `word`.
+#[cfg(target_os = "linux")]
+pub(crate) fn futex_wake(word: &AtomicU32, n: u32) {
+    // The kernel reads the count as a signed int; more than `i32::MAX` means every waiter.
+    let n = n.min(i32::MAX as u32);
+    // It fails only for a bad address, which a `&AtomicU32` cannot be.
+    let _ = rustix::thread::futex::wake(word, rustix::thread::futex::Flags::empty(), n);
+}
+
+#[cfg(target_os = "linux")]
+pub(crate) use super::os_process::{current_process, process_alive};
 
 thread_local! {
     /// This thread's identity; 0 until first asked for.

@@ -1,0 +1,474 @@
+//! `process::Semaphore` and `process::BoundedSemaphore`: multiprocessing's, on one futex word.
+
+use crate::error::ReleaseError;
+use crate::sync::{AtomicU32, Deadline, Ordering, futex_wait, futex_wake};
+
+/// The most permits a process semaphore holds: the word's low 31 bits, which is also
+/// CPython's `SEM_VALUE_MAX` on Linux (`INT_MAX`).
+pub const MAX_PERMITS: usize = COUNT as usize;
+
+/// The permits, in the low 31 bits.
+const COUNT: u32 = u32::MAX >> 1;
+/// A process may be sleeping on the word: a release must wake.
+const SLEEPERS: u32 = !COUNT;
+
+/// The semaphore's words. All zero is no permits, no limit beyond the maximum.
+#[doc(hidden)]
+#[repr(C)]
+pub struct RawSemaphore {
+    state: AtomicU32,
+    /// A bounded semaphore's initial value (0 for an unbounded one), written before the object
+    /// is published and never after. A peer's value above the maximum reads as the maximum.
+    limit: AtomicU32,
+}
+
+impl RawSemaphore {
+    /// A semaphore with `permits` (and that as its limit if `bounded`), for models.
+    #[cfg(any(loom, shuttle))]
+    pub fn new(permits: u32, bounded: bool) -> Self {
+        let raw = RawSemaphore {
+            state: AtomicU32::new(0),
+            limit: AtomicU32::new(0),
+        };
+        raw.init(permits, bounded);
+        raw
+    }
+
+    /// First values, before anyone else can see the semaphore.
+    fn init(&self, permits: u32, bounded: bool) {
+        // Relaxed: published by whoever shares the semaphore (the object's magic, or the
+        // model's thread spawn).
+        self.state.store(permits & COUNT, Ordering::Relaxed);
+        self.limit
+            .store(if bounded { permits & COUNT } else { 0 }, Ordering::Relaxed);
+    }
+
+    /// Takes a permit if there is one; never waits.
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        // Relaxed: the compare-exchange decides.
+        let mut state = self.state.load(Ordering::Relaxed);
+        while state & COUNT > 0 {
+            // Acquire: the releaser's writes happen before ours.
+            match self.state.compare_exchange_weak(
+                state,
+                state - 1,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => state = now,
+            }
+        }
+        false
+    }
+
+    /// Takes a permit, waiting until `deadline`; false if it passed first.
+    #[inline]
+    pub fn acquire_until(&self, deadline: &Deadline) -> bool {
+        self.try_acquire() || (!deadline.is_now() && self.acquire_slow(deadline))
+    }
+
+    #[cold]
+    fn acquire_slow(&self, deadline: &Deadline) -> bool {
+        // Once we have slept, we may have been woken for a permit that others also wait
+        // for, and the release that woke us cleared SLEEPERS; taking a permit then keeps the
+        // mark, so the next release wakes the rest (a spare wake at worst).
+        let mut slept = false;
+        // Relaxed: the compare-exchanges decide.
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            if state & COUNT > 0 {
+                let next = (state - 1) | if slept { SLEEPERS } else { 0 };
+                // Acquire: as in `try_acquire`.
+                match self.state.compare_exchange_weak(
+                    state,
+                    next,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return true,
+                    Err(now) => state = now,
+                }
+                continue;
+            }
+            // Mark before giving up too: a waiter that leaves after a wake meant for it
+            // must not leave other sleepers behind an unmarked word.
+            if state & SLEEPERS == 0 {
+                // Relaxed: the mark publishes nothing.
+                if let Err(now) = self.state.compare_exchange_weak(
+                    state,
+                    state | SLEEPERS,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    state = now;
+                    continue;
+                }
+                state |= SLEEPERS;
+            }
+            if deadline.expired() {
+                return false;
+            }
+            futex_wait(&self.state, state, deadline);
+            slept = true;
+            state = self.state.load(Ordering::Relaxed);
+        }
+    }
+
+    /// Adds `n` permits and wakes up to `n` sleepers. With `bounded`, refuses (changing
+    /// nothing) to rise above the limit. Panics past [`MAX_PERMITS`].
+    pub fn release_n(&self, n: usize, bounded: bool) -> Result<(), ReleaseError> {
+        if n == 0 {
+            return Ok(());
+        }
+        // Relaxed: a peer's limit is only a number; checked below.
+        let limit = if bounded {
+            (self.limit.load(Ordering::Relaxed) & COUNT) as usize
+        } else {
+            MAX_PERMITS
+        };
+        // Relaxed: the compare-exchange decides.
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            let count = (state & COUNT) as usize;
+            if n > limit - count.min(limit) {
+                if bounded && limit < MAX_PERMITS {
+                    return Err(ReleaseError::TooManyReleases);
+                }
+                panic!("process semaphore value would pass the maximum, {MAX_PERMITS}");
+            }
+            // Release: our writes happen before the acquirer's Acquire.
+            match self.state.compare_exchange_weak(
+                state,
+                (count + n) as u32,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
+        }
+        if state & SLEEPERS != 0 {
+            futex_wake(&self.state, n.min(u32::MAX as usize) as u32);
+        }
+        Ok(())
+    }
+
+    /// The permits free now. A snapshot.
+    pub fn value(&self) -> usize {
+        // Relaxed: a snapshot.
+        (self.state.load(Ordering::Relaxed) & COUNT) as usize
+    }
+}
+
+#[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
+mod named {
+    use super::*;
+    use crate::process::object::{Body, Object};
+    use core::fmt;
+    use core::time::Duration;
+    use std::io;
+
+    // SAFETY: repr(C), two AtomicU32s: any bytes are a value (the count is masked, the limit
+    // clamped).
+    unsafe impl Body for RawSemaphore {
+        const KIND: u32 = 3;
+        const NAME: &'static str = "Semaphore";
+    }
+
+    /// The bounded kind's words: the same, under its own kind, so neither opens as the other.
+    #[repr(transparent)]
+    pub(super) struct RawBounded(RawSemaphore);
+
+    // SAFETY: a RawSemaphore, transparently.
+    unsafe impl Body for RawBounded {
+        const KIND: u32 = 4;
+        const NAME: &'static str = "BoundedSemaphore";
+    }
+
+    fn checked_value(value: usize) -> io::Result<u32> {
+        if value > MAX_PERMITS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("semaphore value {value} is above the maximum, {MAX_PERMITS}"),
+            ));
+        }
+        Ok(value as u32)
+    }
+
+    macro_rules! process_semaphore {
+        (
+            $(#[$doc:meta])*
+            $name:ident, $guard:ident, raw: $raw:ty, bounded: $bounded:literal,
+            release: $release_ty:ty, answer: $answer:path, release_doc: $release_doc:literal
+        ) => {
+            $(#[$doc])*
+            pub struct $name {
+                object: Object<$raw>,
+            }
+
+            impl $name {
+                /// Creates the semaphore `name` with `value` permits, mode 0600; unlinked when
+                /// this handle is dropped. `InvalidInput` for a bad name or a value above
+                /// [`MAX_PERMITS`]; `AlreadyExists` if the name is taken.
+                ///
+                /// ```
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($name), "-create-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 2)?;")]
+                /// assert_eq!(sem.value(), 2);
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                pub fn create(name: &str, value: usize) -> io::Result<Self> {
+                    let value = checked_value(value)?;
+                    Object::<$raw>::create(name, |raw| raw.as_raw().init(value, $bounded))
+                        .map(|object| $name { object })
+                }
+
+                /// Opens the semaphore another handle created. `NotFound` if there is none;
+                #[doc = concat!("`InvalidData` if `name` is not a locksmith `", stringify!($name), "` of this layout.")]
+                ///
+                /// ```
+                #[doc = concat!("let missing = locksmith::process::", stringify!($name), "::open(\"/locksmith-doc-no-such-sem\");")]
+                /// assert_eq!(missing.unwrap_err().kind(), std::io::ErrorKind::NotFound);
+                /// ```
+                pub fn open(name: &str) -> io::Result<Self> {
+                    Object::open(name).map(|object| $name { object })
+                }
+
+                /// The semaphore's name, with its leading `/`.
+                ///
+                /// ```
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($name), "-name-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 1)?;")]
+                /// assert_eq!(sem.name(), name);
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                pub fn name(&self) -> &str {
+                    self.object.name()
+                }
+
+                fn raw(&self) -> &RawSemaphore {
+                    self.object.body().as_raw()
+                }
+
+                /// Takes a permit, waiting while there is none. Python: `acquire()`.
+                ///
+                /// ```
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($name), "-acquire-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 1)?;")]
+                /// sem.acquire();
+                /// assert_eq!(sem.value(), 0);
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                pub fn acquire(&self) {
+                    self.raw().acquire_until(&Deadline::never());
+                }
+
+                /// Takes a permit if there is one; never waits. Python: `acquire(False)`.
+                ///
+                /// ```
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($name), "-try-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 1)?;")]
+                /// assert!(sem.try_acquire());
+                /// assert!(!sem.try_acquire());
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                pub fn try_acquire(&self) -> bool {
+                    self.raw().try_acquire()
+                }
+
+                /// Waits at most `timeout` for a permit. Python: `acquire(timeout=t)`.
+                ///
+                /// ```
+                /// use std::time::Duration;
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($name), "-timeout-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 0)?;")]
+                /// assert!(!sem.acquire_timeout(Duration::from_millis(5)));
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+                    self.raw().acquire_until(&Deadline::after(timeout))
+                }
+
+                #[doc = $release_doc]
+                ///
+                /// ```
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($name), "-release-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 1)?;")]
+                /// sem.acquire();
+                /// let _ = sem.release();
+                /// assert_eq!(sem.value(), 1);
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                pub fn release(&self) -> $release_ty {
+                    self.release_n(1)
+                }
+
+                /// Adds `n` permits at once and wakes up to `n` waiters; `n == 0` does nothing.
+                /// Python: `release(n)`.
+                ///
+                /// ```
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($name), "-release-n-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 2)?;")]
+                /// sem.acquire();
+                /// sem.acquire();
+                /// let _ = sem.release_n(2);
+                /// assert_eq!(sem.value(), 2);
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                pub fn release_n(&self, n: usize) -> $release_ty {
+                    $answer(self.raw().release_n(n, $bounded))
+                }
+
+                /// The permits free now. A snapshot.
+                ///
+                /// ```
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($name), "-value-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 3)?;")]
+                /// assert_eq!(sem.value(), 3);
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                pub fn value(&self) -> usize {
+                    self.raw().value()
+                }
+
+                /// Takes a permit and returns a guard that gives it back when dropped.
+                /// Python: `with sem:`.
+                ///
+                /// ```
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($name), "-guard-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 1)?;")]
+                /// {
+                ///     let _permit = sem.guard();
+                ///     assert_eq!(sem.value(), 0);
+                /// }
+                /// assert_eq!(sem.value(), 1);
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                pub fn guard(&self) -> $guard<'_> {
+                    self.acquire();
+                    $guard { semaphore: self }
+                }
+            }
+
+            impl fmt::Debug for $name {
+                /// Shows the name and the permits free now.
+                ///
+                /// ```
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($name), "-debug-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 1)?;")]
+                #[doc = concat!("assert_eq!(format!(\"{sem:?}\"), format!(\"", stringify!($name), " {{ name: {name:?}, value: 1 }}\"));")]
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.debug_struct(stringify!($name))
+                        .field("name", &self.name())
+                        .field("value", &self.value())
+                        .finish()
+                }
+            }
+
+            #[doc = concat!("Holds a permit of a [`", stringify!($name), "`]; gives it back when dropped.")]
+            ///
+            /// ```
+            #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($guard), "-{}\", std::process::id());")]
+            #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 1)?;")]
+            /// drop(sem.guard());
+            /// assert_eq!(sem.value(), 1);
+            /// # Ok::<(), std::io::Error>(())
+            /// ```
+            #[must_use = "the permit is given back as soon as the guard is dropped"]
+            pub struct $guard<'a> {
+                semaphore: &'a $name,
+            }
+
+            impl Drop for $guard<'_> {
+                fn drop(&mut self) {
+                    // The permit this guard took: giving it back stays within any bound
+                    // unless another process released past it meanwhile, which is that
+                    // process's error, reported to it.
+                    let _ = self.semaphore.raw().release_n(1, $bounded);
+                }
+            }
+
+            impl fmt::Debug for $guard<'_> {
+                /// Shows the semaphore.
+                ///
+                /// ```
+                #[doc = concat!("let name = format!(\"/locksmith-doc-", stringify!($guard), "-debug-{}\", std::process::id());")]
+                #[doc = concat!("let sem = locksmith::process::", stringify!($name), "::create(&name, 1)?;")]
+                /// let guard = sem.guard();
+                #[doc = concat!("assert!(format!(\"{guard:?}\").starts_with(\"", stringify!($guard), "\"));")]
+                /// # Ok::<(), std::io::Error>(())
+                /// ```
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.debug_struct(stringify!($guard))
+                        .field("semaphore", self.semaphore)
+                        .finish()
+                }
+            }
+        };
+    }
+
+    /// An unbounded release refuses nothing (past the maximum it panics instead).
+    fn unbounded_answer(released: Result<(), ReleaseError>) {
+        debug_assert!(released.is_ok());
+    }
+
+    fn bounded_answer(released: Result<(), ReleaseError>) -> Result<(), ReleaseError> {
+        released
+    }
+
+    trait AsRaw {
+        fn as_raw(&self) -> &RawSemaphore;
+    }
+
+    impl AsRaw for RawSemaphore {
+        fn as_raw(&self) -> &RawSemaphore {
+            self
+        }
+    }
+
+    impl AsRaw for RawBounded {
+        fn as_raw(&self) -> &RawSemaphore {
+            &self.0
+        }
+    }
+
+    process_semaphore! {
+        /// `multiprocessing.Semaphore` in named shared memory: a count of permits shared by
+        /// processes. Permits held by a process that dies are not given back, as in Python.
+        ///
+        /// ```
+        /// let name = format!("/locksmith-doc-semaphore-{}", std::process::id());
+        /// let sem = locksmith::process::Semaphore::create(&name, 2)?;
+        /// let other = locksmith::process::Semaphore::open(sem.name())?;
+        /// sem.acquire();
+        /// assert_eq!(other.value(), 1);
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        Semaphore, SemaphoreGuard, raw: RawSemaphore, bounded: false,
+        release: (), answer: unbounded_answer,
+        release_doc: "Adds a permit and wakes one waiter. Python: `release()`. Panics past [`MAX_PERMITS`]."
+    }
+
+    process_semaphore! {
+        /// `multiprocessing.BoundedSemaphore` in named shared memory: a [`Semaphore`] that
+        /// refuses to rise above its initial value.
+        ///
+        /// ```
+        /// use locksmith::ReleaseError;
+        /// let name = format!("/locksmith-doc-bounded-{}", std::process::id());
+        /// let sem = locksmith::process::BoundedSemaphore::create(&name, 1)?;
+        /// assert_eq!(sem.release(), Err(ReleaseError::TooManyReleases));
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        BoundedSemaphore, BoundedSemaphoreGuard, raw: RawBounded, bounded: true,
+        release: Result<(), ReleaseError>, answer: bounded_answer,
+        release_doc: "Adds a permit and wakes one waiter; [`ReleaseError::TooManyReleases`] (value unchanged) past the initial value. Python: `release()`, whose `ValueError` reads `semaphore or lock released too many times`."
+    }
+}
+
+#[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
+pub use named::{BoundedSemaphore, BoundedSemaphoreGuard, Semaphore, SemaphoreGuard};
