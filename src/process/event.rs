@@ -64,6 +64,12 @@ impl RawEvent {
         self.state.load(Ordering::Acquire) & SET != 0
     }
 
+    /// Whether a waiter has marked the word (it sleeps, or is about to). For the models.
+    pub fn has_sleepers(&self) -> bool {
+        // Relaxed: a snapshot.
+        self.state.load(Ordering::Relaxed) & SLEEPERS != 0
+    }
+
     /// Waits until the flag is set or `deadline` passes; returns the flag, true also if a
     /// `set` came and went while we slept.
     pub fn wait_until(&self, deadline: &Deadline) -> bool {

@@ -86,6 +86,13 @@ impl RawLock {
         }
     }
 
+    /// Writes `word` over the state, as a misbehaving peer could. For the models.
+    #[cfg(any(loom, shuttle))]
+    pub fn scribble(&self, word: u32) {
+        // Relaxed: a peer's write publishes nothing.
+        self.state.store(word, Ordering::Relaxed);
+    }
+
     /// Whether someone holds the lock now. A snapshot.
     pub fn locked(&self) -> bool {
         // Relaxed: a snapshot that publishes nothing.

@@ -1,25 +1,36 @@
 //! `process::Semaphore` and `process::BoundedSemaphore`: multiprocessing's, on one futex word.
 
 use crate::error::ReleaseError;
-use crate::sync::{AtomicU32, Deadline, Ordering, futex_wait, futex_wake};
+use crate::sync::{AtomicU32, Deadline, Ordering, fence, futex_wait, futex_wake};
 
-/// The most permits a process semaphore holds: the word's low 31 bits, which is also
-/// CPython's `SEM_VALUE_MAX` on Linux (`INT_MAX`).
-pub const MAX_PERMITS: usize = COUNT as usize;
+/// The most permits a process semaphore holds: CPython's `SEM_VALUE_MAX` on Linux
+/// (`INT_MAX`), so a value Python accepts fits, and a peer's larger one reads as this.
+pub const MAX_PERMITS: usize = i32::MAX as usize;
 
-/// The permits, in the low 31 bits.
-const COUNT: u32 = u32::MAX >> 1;
-/// A process may be sleeping on the word: a release must wake.
-const SLEEPERS: u32 = !COUNT;
-
-/// The semaphore's words. All zero is no permits, no limit beyond the maximum.
+/// The semaphore's words. All zero is no permits, no sleepers, no bound.
+///
+/// The permits and the sleepers are two words, not one: with a "sleepers" bit in the permit
+/// word, a release would have to clear the bit when it wakes, and a second release before
+/// the woken one runs would then see no sleeper and wake nobody, leaving a permit free and a
+/// process asleep (the model `process_semaphore_wakes_every_sleeper_it_owes` found this). A
+/// count of sleepers is never cleared by a waker; each sleeper takes itself off.
 #[doc(hidden)]
 #[repr(C)]
 pub struct RawSemaphore {
-    state: AtomicU32,
-    /// A bounded semaphore's initial value (0 for an unbounded one), written before the object
-    /// is published and never after. A peer's value above the maximum reads as the maximum.
+    /// Free permits (read as at most MAX_PERMITS); the futex word.
+    permits: AtomicU32,
+    /// Processes' threads asleep, or about to sleep, on `permits`. A sleeper that dies leaves
+    /// it one too high, which costs spare wakes and nothing else.
+    sleepers: AtomicU32,
+    /// A bounded semaphore's initial value (0 for an unbounded one), written before the
+    /// object is published and never after. A peer's value above the maximum reads as the
+    /// maximum.
     limit: AtomicU32,
+}
+
+/// The permits a word holds, clamped (a peer may have written anything).
+fn permits_in(word: u32) -> u32 {
+    word.min(MAX_PERMITS as u32)
 }
 
 impl RawSemaphore {
@@ -27,7 +38,8 @@ impl RawSemaphore {
     #[cfg(any(loom, shuttle))]
     pub fn new(permits: u32, bounded: bool) -> Self {
         let raw = RawSemaphore {
-            state: AtomicU32::new(0),
+            permits: AtomicU32::new(0),
+            sleepers: AtomicU32::new(0),
             limit: AtomicU32::new(0),
         };
         raw.init(permits, bounded);
@@ -38,26 +50,26 @@ impl RawSemaphore {
     fn init(&self, permits: u32, bounded: bool) {
         // Relaxed: published by whoever shares the semaphore (the object's magic, or the
         // model's thread spawn).
-        self.state.store(permits & COUNT, Ordering::Relaxed);
+        self.permits.store(permits, Ordering::Relaxed);
         self.limit
-            .store(if bounded { permits & COUNT } else { 0 }, Ordering::Relaxed);
+            .store(if bounded { permits } else { 0 }, Ordering::Relaxed);
     }
 
     /// Takes a permit if there is one; never waits.
     #[inline]
     pub fn try_acquire(&self) -> bool {
         // Relaxed: the compare-exchange decides.
-        let mut state = self.state.load(Ordering::Relaxed);
-        while state & COUNT > 0 {
+        let mut word = self.permits.load(Ordering::Relaxed);
+        while permits_in(word) > 0 {
             // Acquire: the releaser's writes happen before ours.
-            match self.state.compare_exchange_weak(
-                state,
-                state - 1,
+            match self.permits.compare_exchange_weak(
+                word,
+                permits_in(word) - 1,
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
                 Ok(_) => return true,
-                Err(now) => state = now,
+                Err(now) => word = now,
             }
         }
         false
@@ -71,48 +83,24 @@ impl RawSemaphore {
 
     #[cold]
     fn acquire_slow(&self, deadline: &Deadline) -> bool {
-        // Once we have slept, we may have been woken for a permit that others also wait
-        // for, and the release that woke us cleared SLEEPERS; taking a permit then keeps the
-        // mark, so the next release wakes the rest (a spare wake at worst).
-        let mut slept = false;
-        // Relaxed: the compare-exchanges decide.
-        let mut state = self.state.load(Ordering::Relaxed);
         loop {
-            if state & COUNT > 0 {
-                let next = (state - 1) | if slept { SLEEPERS } else { 0 };
-                // Acquire: as in `try_acquire`.
-                match self.state.compare_exchange_weak(
-                    state,
-                    next,
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return true,
-                    Err(now) => state = now,
-                }
-                continue;
-            }
-            // Mark before giving up too: a waiter that leaves after a wake meant for it
-            // must not leave other sleepers behind an unmarked word.
-            if state & SLEEPERS == 0 {
-                // Relaxed: the mark publishes nothing.
-                if let Err(now) = self.state.compare_exchange_weak(
-                    state,
-                    state | SLEEPERS,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    state = now;
-                    continue;
-                }
-                state |= SLEEPERS;
+            if self.try_acquire() {
+                return true;
             }
             if deadline.expired() {
                 return false;
             }
-            futex_wait(&self.state, state, deadline);
-            slept = true;
-            state = self.state.load(Ordering::Relaxed);
+            // Relaxed, then the fence: with the release's fence, either we see its permits
+            // below or it sees us counted and wakes (the kernel then finds the word nonzero,
+            // or wakes us).
+            self.sleepers.fetch_add(1, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            // Relaxed: ordered by the fence.
+            if self.permits.load(Ordering::Relaxed) == 0 {
+                futex_wait(&self.permits, 0, deadline);
+            }
+            // Relaxed: a count (see the field).
+            self.sleepers.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -122,43 +110,58 @@ impl RawSemaphore {
         if n == 0 {
             return Ok(());
         }
-        // Relaxed: a peer's limit is only a number; checked below.
+        // Relaxed: a peer's limit is only a number; clamped here.
         let limit = if bounded {
-            (self.limit.load(Ordering::Relaxed) & COUNT) as usize
+            permits_in(self.limit.load(Ordering::Relaxed)) as usize
         } else {
             MAX_PERMITS
         };
         // Relaxed: the compare-exchange decides.
-        let mut state = self.state.load(Ordering::Relaxed);
+        let mut word = self.permits.load(Ordering::Relaxed);
         loop {
-            let count = (state & COUNT) as usize;
-            if n > limit - count.min(limit) {
-                if bounded && limit < MAX_PERMITS {
-                    return Err(ReleaseError::TooManyReleases);
-                }
+            let free = permits_in(word) as usize;
+            let next = if n <= limit - free.min(limit) {
+                free + n
+            } else if bounded && limit < MAX_PERMITS {
+                return Err(ReleaseError::TooManyReleases);
+            } else if word as usize > MAX_PERMITS {
+                // Only a peer can have written a count past the maximum: saturate rather
+                // than panic over another process's bytes.
+                MAX_PERMITS
+            } else {
                 panic!("process semaphore value would pass the maximum, {MAX_PERMITS}");
-            }
+            };
             // Release: our writes happen before the acquirer's Acquire.
-            match self.state.compare_exchange_weak(
-                state,
-                (count + n) as u32,
+            match self.permits.compare_exchange_weak(
+                word,
+                next as u32,
                 Ordering::Release,
                 Ordering::Relaxed,
             ) {
                 Ok(_) => break,
-                Err(now) => state = now,
+                Err(now) => word = now,
             }
         }
-        if state & SLEEPERS != 0 {
-            futex_wake(&self.state, n.min(u32::MAX as usize) as u32);
+        // SeqCst fence: pairs with the sleeper's (see `acquire_slow`).
+        fence(Ordering::SeqCst);
+        // Relaxed: ordered by the fence.
+        if self.sleepers.load(Ordering::Relaxed) != 0 {
+            futex_wake(&self.permits, n.min(u32::MAX as usize) as u32);
         }
         Ok(())
+    }
+
+    /// Writes `word` over the permits, as a misbehaving peer could. For the models.
+    #[cfg(any(loom, shuttle))]
+    pub fn scribble(&self, word: u32) {
+        // Relaxed: a peer's write publishes nothing.
+        self.permits.store(word, Ordering::Relaxed);
     }
 
     /// The permits free now. A snapshot.
     pub fn value(&self) -> usize {
         // Relaxed: a snapshot.
-        (self.state.load(Ordering::Relaxed) & COUNT) as usize
+        permits_in(self.permits.load(Ordering::Relaxed)) as usize
     }
 }
 
@@ -170,8 +173,8 @@ mod named {
     use core::time::Duration;
     use std::io;
 
-    // SAFETY: repr(C), two AtomicU32s: any bytes are a value (the count is masked, the limit
-    // clamped).
+    // SAFETY: repr(C), three AtomicU32s: any bytes are a value (permits and limit are
+    // clamped, the sleepers count only decides whether to wake).
     unsafe impl Body for RawSemaphore {
         const KIND: u32 = 3;
         const NAME: &'static str = "Semaphore";
