@@ -68,6 +68,7 @@ fn exit_child(ok: bool) -> ! {
 const INCREMENTS: u64 = 20_000;
 const WORKERS: usize = 4;
 
+/// A Value's lock excludes across processes: N x M increments, none lost.
 #[test]
 fn n_processes_incrementing_a_value_lose_nothing() {
     if let Some((_, name)) = role() {
@@ -92,7 +93,7 @@ fn n_processes_incrementing_a_value_lose_nothing() {
     assert_eq!(value.load(), WORKERS as u64 * INCREMENTS);
 }
 
-/// The notes' balance program across processes: each deposit reads the balance, then writes
+/// PROC-1: the notes' balance program across processes: each deposit reads the balance, then writes
 /// it back one higher. With the lock around the pair, no deposit is lost; without it, some
 /// are (two processes read the same balance).
 #[test]
@@ -139,6 +140,7 @@ fn the_balance_race_loses_deposits_without_the_lock_and_none_with_it() {
     );
 }
 
+/// PROC-2: a Lock held by the parent is released by a child.
 #[test]
 fn a_lock_is_released_by_another_process() {
     if let Some((_, name)) = role() {
@@ -158,6 +160,7 @@ fn a_lock_is_released_by_another_process() {
     assert_eq!(lock.release(), Err(ReleaseError::NotLocked));
 }
 
+/// PROC-5: another process may not release, or take, an owned RLock.
 #[test]
 fn an_rlock_is_refused_to_a_process_that_does_not_own_it() {
     if let Some((_, name)) = role() {
@@ -185,9 +188,9 @@ fn an_rlock_is_refused_to_a_process_that_does_not_own_it() {
     assert!(!rlock.locked());
 }
 
-/// A child takes an RLock and a Value, says so, and is killed with SIGKILL. The survivors
-/// take both over, told so once, within the documented bound.
-// The child is left unreaped on purpose in one round (a zombie is dead), and waited for after.
+/// PROC-6: a child takes an RLock and a Value, says so, and is killed with SIGKILL. The survivors
+/// take both over, told so once, within the documented bound. In one round the child is left
+/// unreaped on purpose (a zombie is dead), and waited for after.
 #[allow(clippy::zombie_processes)]
 #[test]
 fn a_holder_killed_with_sigkill_is_recovered_from() {
@@ -248,6 +251,7 @@ fn a_holder_killed_with_sigkill_is_recovered_from() {
     }
 }
 
+/// PROC-4: one set wakes waiters in three processes.
 #[test]
 fn an_event_wakes_waiters_in_several_processes() {
     if let Some((_, name)) = role() {
@@ -277,6 +281,7 @@ fn an_event_wakes_waiters_in_several_processes() {
     succeeded(children);
 }
 
+/// PROC-3: four processes, two permits: never more than two inside.
 #[test]
 fn a_semaphore_of_two_never_admits_more_than_two_of_four_processes() {
     if let Some((_, name)) = role() {
@@ -314,6 +319,7 @@ fn a_semaphore_of_two_never_admits_more_than_two_of_four_processes() {
     assert_eq!(semaphore.value(), 2);
 }
 
+/// PROC-7: names are checked before any system call.
 #[test]
 fn bad_names_are_invalid_input() {
     let long = format!("/{}", "x".repeat(201));
@@ -376,6 +382,7 @@ fn objects_are_made_owner_only() {
     assert_eq!(mode & 0o777, 0o600);
 }
 
+/// PROC-7: the header's kind (and a Value's size and alignment) are checked on open.
 #[test]
 fn another_kind_is_invalid_data() {
     let name = unique("kind");
@@ -421,6 +428,7 @@ fn scribble(name: &str, offset: u64, bytes: &[u8]) {
     file.write_all_at(bytes, offset).unwrap();
 }
 
+/// PROC-7: another layout version is refused.
 #[test]
 fn another_layout_version_is_invalid_data() {
     let name = unique("version");
@@ -459,6 +467,7 @@ impl Drop for Foreign {
     }
 }
 
+/// PROC-7: an empty, garbage, too large or too small object is refused, in bounded time.
 #[test]
 fn an_empty_or_garbage_object_is_invalid_data() {
     let empty = Foreign::new("empty", &[]);
@@ -486,7 +495,7 @@ fn an_empty_or_garbage_object_is_invalid_data() {
     );
 }
 
-/// Garbage written into a live object's words: every call still returns (or waits only as its
+/// PROC-7: garbage written into a live object's words: every call still returns (or waits only as its
 /// timeout allows), and nothing panics.
 #[test]
 fn scribbled_words_never_panic() {
