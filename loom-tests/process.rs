@@ -380,3 +380,20 @@ fn process_scribbled_words_never_panic() {
         assert!(semaphore.value() <= locksmith::process::MAX_PERMITS);
     });
 }
+
+/// PROC-5: two processes increment a Value under its owned lock: a second holder races on
+/// the data (loom reports it), a release that publishes nothing (Relaxed) races too, and a
+/// release that does not wake leaves a sleeper asleep (a deadlock).
+#[test]
+fn process_value_lock_excludes_and_wakes() {
+    exhaustive(|| {
+        let value = Arc::new(RawValue::new(0u32));
+        let other = {
+            let value = value.clone();
+            thread::spawn(move || *value.lock_until(&never()).unwrap().unwrap() += 1)
+        };
+        *value.lock_until(&never()).unwrap().unwrap() += 1;
+        other.join().unwrap();
+        assert_eq!(*value.lock_until(&never()).unwrap().unwrap(), 2);
+    });
+}
