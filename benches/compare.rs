@@ -10,6 +10,11 @@ fn main() {}
 
 #[cfg(not(loom))]
 fn main() {
+    // A child process of the process group's ping-pong rows (see `process_child`).
+    #[cfg(target_os = "linux")]
+    if bench::process_child() {
+        return;
+    }
     bench::main();
 }
 
@@ -1007,6 +1012,292 @@ mod bench {
         println!("(Queue<u64> is the handle; the ring is one heap allocation of maxsize slots.)");
     }
 
+    /// The environment variable that makes this binary a ping-pong child, and its kind.
+    #[cfg(target_os = "linux")]
+    const CHILD_ROLE: &str = "LOCKSMITH_BENCH_CHILD";
+    #[cfg(target_os = "linux")]
+    const CHILD_NAME: &str = "LOCKSMITH_BENCH_NAME";
+    #[cfg(target_os = "linux")]
+    const CHILD_TRIPS: &str = "LOCKSMITH_BENCH_TRIPS";
+
+    /// Runs the ping-pong child's side if this process is one; true if it was.
+    #[cfg(target_os = "linux")]
+    pub fn process_child() -> bool {
+        use std::io::{Read, Write};
+        let Ok(role) = std::env::var(CHILD_ROLE) else {
+            return false;
+        };
+        let trips: u64 = std::env::var(CHILD_TRIPS).unwrap().parse().unwrap();
+        match role.as_str() {
+            "events" => {
+                let name = std::env::var(CHILD_NAME).unwrap();
+                let ping = locksmith::process::Event::open(&format!("{name}-ping")).unwrap();
+                let pong = locksmith::process::Event::open(&format!("{name}-pong")).unwrap();
+                for _ in 0..trips {
+                    ping.wait();
+                    ping.clear();
+                    pong.set();
+                }
+            }
+            "pipe" => {
+                let (mut input, mut output) = (std::io::stdin().lock(), std::io::stdout().lock());
+                let mut byte = [0u8];
+                for _ in 0..trips {
+                    input.read_exact(&mut byte).unwrap();
+                    output.write_all(&byte).unwrap();
+                    output.flush().unwrap();
+                }
+            }
+            other => panic!("unknown bench child {other}"),
+        }
+        true
+    }
+
+    /// ns per acquire+release of CPython 3.13's multiprocessing.Lock, if a python3.13 is found.
+    #[cfg(target_os = "linux")]
+    fn cpython_mp_lock_ns() -> Option<f64> {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let candidates = [
+            format!("{home}/.pyenv/versions/3.13.0/bin/python3"),
+            "python3.13".to_string(),
+        ];
+        let script = "import multiprocessing as mp, timeit\n\
+            l = mp.Lock(); a, r = l.acquire, l.release\n\
+            n = 1_000_000\n\
+            t = min(timeit.repeat('a(); r()', globals=globals(), number=n, repeat=5))\n\
+            print(t / n * 1e9)";
+        candidates.iter().find_map(|python| {
+            let out = std::process::Command::new(python)
+                .args(["-c", script])
+                .output()
+                .ok()?;
+            String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+        })
+    }
+
+    /// Memory shared with child processes, for the pthread and POSIX-semaphore anchors.
+    #[cfg(target_os = "linux")]
+    struct SharedAnon<T> {
+        ptr: *mut T,
+    }
+
+    #[cfg(target_os = "linux")]
+    impl<T> SharedAnon<T> {
+        fn new() -> Self {
+            // SAFETY: an anonymous shared mapping of the size of T, zero-filled, at an address
+            // of the kernel's choosing; checked for failure below.
+            let ptr = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    size_of::<T>(),
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            assert_ne!(ptr, libc::MAP_FAILED);
+            SharedAnon { ptr: ptr.cast() }
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    impl<T> Drop for SharedAnon<T> {
+        fn drop(&mut self) {
+            // SAFETY: the mapping made in `new`, of that size; nothing refers to it after.
+            unsafe { libc::munmap(self.ptr.cast(), size_of::<T>()) };
+        }
+    }
+
+    /// A process-shared pthread mutex, ns per uncontended lock+unlock.
+    #[cfg(target_os = "linux")]
+    fn pthread_shared_mutex_ns(config: &Config) -> f64 {
+        let shared = SharedAnon::<libc::pthread_mutex_t>::new();
+        // SAFETY: initialising a mutex in zeroed shared memory with a process-shared attribute,
+        // as POSIX prescribes; the attribute is destroyed after use.
+        unsafe {
+            let mut attr: libc::pthread_mutexattr_t = std::mem::zeroed();
+            libc::pthread_mutexattr_init(&mut attr);
+            libc::pthread_mutexattr_setpshared(&mut attr, libc::PTHREAD_PROCESS_SHARED);
+            assert_eq!(libc::pthread_mutex_init(shared.ptr, &attr), 0);
+            libc::pthread_mutexattr_destroy(&mut attr);
+        }
+        let ns = per_op(config, || {
+            // SAFETY: the mutex initialised above, locked and unlocked by this thread only.
+            unsafe {
+                libc::pthread_mutex_lock(black_box(shared.ptr));
+                libc::pthread_mutex_unlock(black_box(shared.ptr));
+            }
+        });
+        // SAFETY: unlocked, and no other user.
+        unsafe { libc::pthread_mutex_destroy(shared.ptr) };
+        ns
+    }
+
+    /// A process-shared POSIX semaphore, ns per uncontended wait+post.
+    #[cfg(target_os = "linux")]
+    fn posix_semaphore_ns(config: &Config) -> f64 {
+        let shared = SharedAnon::<libc::sem_t>::new();
+        // SAFETY: sem_init on zeroed shared memory, pshared = 1, value 1.
+        assert_eq!(unsafe { libc::sem_init(shared.ptr, 1, 1) }, 0);
+        let ns = per_op(config, || {
+            // SAFETY: the semaphore initialised above, value 1: wait never blocks.
+            unsafe {
+                libc::sem_wait(black_box(shared.ptr));
+                libc::sem_post(black_box(shared.ptr));
+            }
+        });
+        // SAFETY: no waiter, no other user.
+        unsafe { libc::sem_destroy(shared.ptr) };
+        ns
+    }
+
+    /// ns per round trip between this process and a child, over two process Events.
+    #[cfg(target_os = "linux")]
+    fn event_ping_pong_ns(trips: u64) -> f64 {
+        let name = format!("/locksmith-bench-pingpong-{}", std::process::id());
+        let ping = locksmith::process::Event::create(&format!("{name}-ping")).unwrap();
+        let pong = locksmith::process::Event::create(&format!("{name}-pong")).unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(CHILD_ROLE, "events")
+            .env(CHILD_NAME, &name)
+            .env(CHILD_TRIPS, (trips + 1).to_string())
+            .spawn()
+            .unwrap();
+        let trip = || {
+            ping.set();
+            pong.wait();
+            pong.clear();
+        };
+        // One trip to let the child start before the clock does.
+        trip();
+        let start = Instant::now();
+        for _ in 0..trips {
+            trip();
+        }
+        let elapsed = start.elapsed();
+        assert!(child.wait().unwrap().success());
+        elapsed.as_nanos() as f64 / trips as f64
+    }
+
+    /// ns per round trip of one byte through a pair of pipes to a child and back.
+    #[cfg(target_os = "linux")]
+    fn pipe_ping_pong_ns(trips: u64) -> f64 {
+        use std::io::{Read, Write};
+        use std::process::Stdio;
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(CHILD_ROLE, "pipe")
+            .env(CHILD_TRIPS, (trips + 1).to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut to_child = child.stdin.take().unwrap();
+        let mut from_child = child.stdout.take().unwrap();
+        let mut byte = [7u8];
+        let mut trip = || {
+            to_child.write_all(&byte).unwrap();
+            from_child.read_exact(&mut byte).unwrap();
+        };
+        // One trip to let the child start before the clock does.
+        trip();
+        let start = Instant::now();
+        for _ in 0..trips {
+            trip();
+        }
+        let elapsed = start.elapsed();
+        drop(to_child);
+        assert!(child.wait().unwrap().success());
+        elapsed.as_nanos() as f64 / trips as f64
+    }
+
+    /// locksmith::process beside the thread types, the process-shared C primitives, CPython's
+    /// multiprocessing.Lock, and a pipe.
+    #[cfg(target_os = "linux")]
+    fn process_rows(config: &Config, rows: &mut Vec<Row>) {
+        let group = "process";
+        let name = format!("/locksmith-bench-{}", std::process::id());
+        let lock = locksmith::process::Lock::create(&format!("{name}-lock")).unwrap();
+        let ours = per_op(config, || {
+            black_box(&lock).acquire();
+            black_box(&lock).release().unwrap();
+        });
+        let thread_lock = Padded(locksmith::Lock::new());
+        let thread_ns = per_op(config, || {
+            black_box(&*thread_lock).acquire();
+            black_box(&*thread_lock).release().unwrap();
+        });
+        let uncontended = "Lock, uncontended acquire+release";
+        rows.push(Row {
+            group,
+            name: uncontended.into(),
+            unit: "ns/op",
+            ours,
+            anchor: "locksmith::Lock (threads)".into(),
+            theirs: thread_ns,
+            target: Target::AtMost(1.5),
+        });
+        rows.push(Row {
+            group,
+            name: uncontended.into(),
+            unit: "ns/op",
+            ours,
+            anchor: "pthread mutex, process-shared".into(),
+            theirs: pthread_shared_mutex_ns(config),
+            target: Target::AtMost(1.0),
+        });
+        if let Some(python) = cpython_mp_lock_ns() {
+            rows.push(Row {
+                group,
+                name: uncontended.into(),
+                unit: "ns/op",
+                ours,
+                anchor: "CPython 3.13 multiprocessing.Lock".into(),
+                theirs: python,
+                target: Target::None,
+            });
+        }
+        let semaphore = locksmith::process::Semaphore::create(&format!("{name}-sem"), 1).unwrap();
+        let ours_sem = per_op(config, || {
+            black_box(&semaphore).acquire();
+            black_box(&semaphore).release();
+        });
+        let thread_sem = Padded(locksmith::Semaphore::new(1));
+        let thread_sem_ns = per_op(config, || {
+            black_box(&*thread_sem).acquire();
+            black_box(&*thread_sem).release();
+        });
+        let sem_row = "Semaphore, uncontended acquire+release";
+        rows.push(Row {
+            group,
+            name: sem_row.into(),
+            unit: "ns/op",
+            ours: ours_sem,
+            anchor: "locksmith::Semaphore (threads)".into(),
+            theirs: thread_sem_ns,
+            target: Target::None,
+        });
+        rows.push(Row {
+            group,
+            name: sem_row.into(),
+            unit: "ns/op",
+            ours: ours_sem,
+            anchor: "POSIX sem_t, process-shared".into(),
+            theirs: posix_semaphore_ns(config),
+            target: Target::None,
+        });
+        let trips = (config.ops / 200).max(2_000);
+        rows.push(Row {
+            group,
+            name: "ping-pong between two processes".into(),
+            unit: "ns/trip",
+            ours: event_ping_pong_ns(trips),
+            anchor: "a pipe each way".into(),
+            theirs: pipe_ping_pong_ns(trips),
+            target: Target::AtMost(1.0),
+        });
+    }
+
     /// One group's measurements: adds its rows.
     type Group = fn(&Config, &mut Vec<Row>);
 
@@ -1030,18 +1321,20 @@ mod bench {
             items: if quick { 50_000 } else { 200_000 },
             filters,
         };
-        let groups: [(&str, Group); 5] = [
+        let groups: &[(&str, Group)] = &[
             ("lock", lock_rows),
             ("rlock", rlock_rows),
             ("semaphore", semaphore_rows),
             ("event", event_rows),
             ("queue", queue_rows),
+            #[cfg(target_os = "linux")]
+            ("process", process_rows),
         ];
         let started = Instant::now();
         let mut passes: Vec<Vec<Row>> = Vec::new();
         for pass in 0..config.passes {
             let mut rows = Vec::new();
-            for (name, run) in groups {
+            for &(name, run) in groups {
                 if config.filters.is_empty()
                     || config.filters.iter().any(|f| name.contains(f.as_str()))
                 {

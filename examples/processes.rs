@@ -49,13 +49,15 @@ fn main() -> std::io::Result<()> {
         let name = format!("/locksmith-example-balance-{}-{role}", std::process::id());
         let balance = Value::create(&name, 0i64)?;
         let _lock = Lock::create(&format!("{name}-lock"))?;
-        let children = ["5", "8"]
-            .map(|n| Command::new(&me).args([role, name.as_str(), n]).spawn());
+        let children = ["5", "8"].map(|n| Command::new(&me).args([role, name.as_str(), n]).spawn());
         for child in children {
             let status = child?.wait()?;
             assert!(status.success(), "a child failed: {status}");
         }
-        println!("{role:>8}: balance = {} after 2 x {ROUNDS} changes", balance.load());
+        println!(
+            "{role:>8}: balance = {} after 2 x {ROUNDS} changes",
+            balance.load()
+        );
     }
     Ok(())
 }
