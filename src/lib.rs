@@ -86,7 +86,7 @@ pub use semaphore::{
 #[doc(hidden)]
 pub mod __internals {
     pub use crate::sync::Deadline;
-    #[cfg(loom)]
+    #[cfg(any(loom, shuttle))]
     pub use crate::sync::model;
     pub use crate::wait::{MAX_TOKEN, Token, WaitQueue, WaitResult, Woke};
 

@@ -958,3 +958,260 @@ fn queue_schedules_are_linearizable() {
     explore_linearizable(|| AnyQueue::new(Order::Lifo, 2), plans.clone());
     explore_linearizable(|| AnyQueue::new(Order::Priority, 2), plans);
 }
+
+// The process primitives' state machines (src/process/), on the modelled futex: each shuttle
+// thread stands for a process, and `model::exit_process` makes one die holding what it holds.
+
+use locksmith::__internals::Deadline;
+use locksmith::__internals::model::exit_process;
+use locksmith::process::raw::{RawEvent, RawLock, RawRLock, RawSemaphore, RawValue};
+
+fn untimed() -> Deadline {
+    Deadline::never()
+}
+
+fn timed() -> Deadline {
+    Deadline::after(TIMED)
+}
+
+fn now() -> Deadline {
+    Deadline::after(Duration::ZERO)
+}
+
+/// PROC-1, PROC-2 at scale: 6 processes x 5 acquisitions of every kind on a process Lock;
+/// every one that succeeded entered alone, and a third of them are released by the next
+/// process in line rather than the taker (a Lock has no owner).
+#[test]
+fn process_lock_six_processes_mixed_acquires() {
+    explore(|| {
+        let shared = Arc::new((RawLock::new(), Unguarded::new(), AtomicUsize::new(0)));
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let (lock, data, entered) = &*shared;
+                    for i in 0..5 {
+                        if attempt(
+                            t,
+                            i,
+                            || assert!(lock.acquire_until(&untimed())),
+                            || lock.acquire_until(&timed()),
+                            || lock.try_acquire(),
+                        ) {
+                            data.increment();
+                            entered.fetch_add(1, Ordering::SeqCst);
+                            lock.release().unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for handle in threads {
+            handle.join().unwrap();
+        }
+        let (lock, data, entered) = &*shared;
+        assert_eq!(
+            data.get(),
+            entered.load(Ordering::SeqCst),
+            "an update was lost"
+        );
+        assert!(!lock.locked());
+        assert!(lock.release().is_err());
+    });
+}
+
+/// PROC-3 at scale: 5 processes on 2 permits, taking one or (with a timeout) two, timed,
+/// untimed and try: never more than 2 inside, and all permits back at the end.
+#[test]
+fn process_semaphore_five_processes_on_two_permits() {
+    explore(|| {
+        let shared = Arc::new((RawSemaphore::new(2, true), AtomicUsize::new(0)));
+        let threads: Vec<_> = (0..5)
+            .map(|t| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let (semaphore, inside) = &*shared;
+                    for i in 0..4 {
+                        let mut taken = 0;
+                        if attempt(
+                            t,
+                            i,
+                            || assert!(semaphore.acquire_until(&untimed())),
+                            || semaphore.acquire_until(&timed()),
+                            || semaphore.try_acquire(),
+                        ) {
+                            taken += 1;
+                            if (t + i) % 4 == 3 && semaphore.acquire_until(&timed()) {
+                                taken += 1;
+                            }
+                        }
+                        let now = inside.fetch_add(taken, Ordering::SeqCst) + taken;
+                        assert!(now <= 2, "{now} permits in use out of 2");
+                        inside.fetch_sub(taken, Ordering::SeqCst);
+                        semaphore.release_n(taken, true).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for handle in threads {
+            handle.join().unwrap();
+        }
+        assert_eq!(shared.0.value(), 2);
+        assert!(shared.0.release_n(1, true).is_err());
+    });
+}
+
+/// PROC-4 at scale: 4 waiters (two untimed, two timed), a clearer and a setter: every untimed
+/// waiter returns true, and a timed one returns false only if it had not seen a set.
+#[test]
+fn process_event_four_waiters_a_setter_and_a_clearer() {
+    explore(|| {
+        let event = Arc::new(RawEvent::new());
+        let waiters: Vec<_> = (0..4)
+            .map(|t| {
+                let event = Arc::clone(&event);
+                thread::spawn(move || {
+                    if t % 2 == 0 {
+                        assert!(event.wait_until(&untimed()));
+                    } else {
+                        let _ = event.wait_until(&timed());
+                    }
+                })
+            })
+            .collect();
+        let clearer = {
+            let event = Arc::clone(&event);
+            thread::spawn(move || {
+                for _ in 0..3 {
+                    event.clear();
+                    thread::yield_now();
+                }
+            })
+        };
+        event.set();
+        clearer.join().unwrap();
+        // The untimed waiters need a set after the clearer is done to be sure of one.
+        event.set();
+        for waiter in waiters {
+            waiter.join().unwrap();
+        }
+        assert!(event.is_set());
+    });
+}
+
+/// PROC-5, PROC-6 at scale: 4 processes share an RLock, re-entering it; one of them dies
+/// holding it (twice over). Every other process still gets in, exactly one of them is told
+/// the owner died, and no update under the lock is lost.
+#[test]
+fn process_rlock_four_processes_one_dies_holding() {
+    explore(|| {
+        let shared = Arc::new((RawRLock::new(), Unguarded::new(), AtomicUsize::new(0)));
+        let doomed = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let (rlock, data, _) = &*shared;
+                if rlock.acquire_until(&untimed()).is_err() {
+                    unreachable!("nobody died before the doomed process");
+                }
+                assert_eq!(rlock.acquire_until(&now()), Ok(true));
+                data.increment();
+                exit_process();
+            })
+        };
+        let threads: Vec<_> = (0..3)
+            .map(|t| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let (rlock, data, deaths) = &*shared;
+                    for i in 0..3 {
+                        let got = match (t + i) % 3 {
+                            0 => rlock.acquire_until(&untimed()),
+                            1 => rlock.acquire_until(&timed()),
+                            _ => rlock.acquire_until(&now()),
+                        };
+                        let held = match got {
+                            Ok(held) => held,
+                            Err(_died) => {
+                                deaths.fetch_add(1, Ordering::SeqCst);
+                                true
+                            }
+                        };
+                        if held {
+                            assert_eq!(rlock.acquire_until(&now()), Ok(true));
+                            data.increment();
+                            rlock.release().unwrap();
+                            rlock.release().unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        doomed.join().unwrap();
+        for handle in threads {
+            handle.join().unwrap();
+        }
+        let (rlock, _, deaths) = &*shared;
+        let deaths = deaths.load(Ordering::SeqCst);
+        // The doomed process holds it until someone takes it over; if nobody untimed came
+        // after its death, it may still hold it.
+        assert!(deaths <= 1, "{deaths} take-overs of one death");
+        if deaths == 0 {
+            assert!(
+                rlock.locked(),
+                "the dead process's lock was freed without a take-over"
+            );
+        }
+    });
+}
+
+/// PROC-6 at scale: 6 processes increment a Value; one dies mid-update holding it. The
+/// take-over is reported to exactly one process (the main one, if the death came last), with
+/// the half-done value, and every finished increment of the others counts.
+#[test]
+fn process_value_six_processes_one_dies_mid_update() {
+    explore(|| {
+        let shared = Arc::new((RawValue::new(0u64), AtomicUsize::new(0)));
+        let doomed = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || {
+                let mut guard = shared.0.lock_until(&untimed()).unwrap().unwrap();
+                *guard += 1000; // half-way through an update that would have undone it
+                std::mem::forget(guard);
+                exit_process();
+            })
+        };
+        let threads: Vec<_> = (0..5)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || {
+                    let (value, deaths) = &*shared;
+                    for _ in 0..2 {
+                        let mut guard = match value.lock_until(&untimed()).unwrap() {
+                            Ok(guard) => guard,
+                            Err(died) => {
+                                deaths.fetch_add(1, Ordering::SeqCst);
+                                died.into_inner()
+                            }
+                        };
+                        *guard += 1;
+                    }
+                })
+            })
+            .collect();
+        doomed.join().unwrap();
+        for handle in threads {
+            handle.join().unwrap();
+        }
+        let (value, deaths) = &*shared;
+        let deaths = deaths.load(Ordering::SeqCst);
+        assert!(deaths <= 1, "{deaths} take-overs of one death");
+        // If the doomed process locked last, nobody has taken it over yet: we do now.
+        let last = value.lock_until(&now()).unwrap();
+        assert_eq!(
+            last.is_err(),
+            deaths == 0,
+            "the death was reported {deaths} times before"
+        );
+        assert_eq!(*last.unwrap_or_else(|died| died.into_inner()), 1000 + 10);
+    });
+}

@@ -63,6 +63,6 @@ pub(crate) use spin_wait::SpinWait;
 #[cfg(feature = "lock_api")]
 pub(crate) use std::time::Instant;
 // Public (through `__internals`) so the crate's own models and tests can drive the core.
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 pub use backend::model;
 pub use deadline::Deadline;

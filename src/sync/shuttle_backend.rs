@@ -151,8 +151,12 @@ pub(crate) fn process_alive(process: u64) -> bool {
     FUTEX_TABLE.process_alive(process)
 }
 
-/// Makes the calling model thread a dead process, as if killed: what it holds stays held.
-#[allow(dead_code)]
-pub(crate) fn exit_process() {
-    FUTEX_TABLE.exit_process();
+/// What shuttle scenarios drive that the model cannot see by itself.
+pub mod model {
+    /// Makes the calling shuttle thread a process that has died (the process primitives'
+    /// scenarios treat each thread as a process): whatever it holds stays held, and a
+    /// waiter's liveness check now answers "dead". The thread should return right after.
+    pub fn exit_process() {
+        super::FUTEX_TABLE.exit_process();
+    }
 }
