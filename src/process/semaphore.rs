@@ -122,7 +122,9 @@ impl RawSemaphore {
             let free = permits_in(word) as usize;
             let next = if n <= limit - free.min(limit) {
                 free + n
-            } else if bounded && limit < MAX_PERMITS {
+            } else if bounded {
+                // Whatever the limit reads (a peer may have written the maximum into it), a
+                // bounded semaphore refuses rather than panics.
                 return Err(ReleaseError::TooManyReleases);
             } else if word as usize > MAX_PERMITS {
                 // Only a peer can have written a count past the maximum: saturate rather
