@@ -13,7 +13,7 @@ import glob
 import re
 import sys
 
-ID = r"(?:WAIT|LOCK|RLOCK|SEM|EVENT|COND|BARRIER|QUEUE)-\d+"
+ID = r"(?:WAIT|LOCK|RLOCK|SEM|EVENT|COND|BARRIER|QUEUE|PROC)-\d+"
 
 
 def collect():

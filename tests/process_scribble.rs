@@ -72,7 +72,7 @@ fn scribble(name: &str, offset: usize, bytes: &[u8]) {
         .unwrap();
     let len = file.metadata().unwrap().len() as usize;
     // On a word boundary, where a peer's store would land.
-    let start = 16 + (offset % (len - 16) & !3);
+    let start = 16 + ((offset % (len - 16)) & !3);
     let end = (start + bytes.len()).min(len);
     file.write_all_at(&bytes[..end - start], start as u64)
         .unwrap();
