@@ -531,3 +531,26 @@ fn scribbled_words_never_panic() {
     event.set();
     assert!(event.is_set());
 }
+
+/// The primitive types are `Send + Sync` and everything is `Debug` (api.md).
+#[test]
+fn the_types_are_send_sync_and_debug() {
+    fn shared<T: Send + Sync + std::fmt::Debug>() {}
+    fn debug<T: std::fmt::Debug>() {}
+    shared::<Lock>();
+    shared::<RLock>();
+    shared::<Semaphore>();
+    shared::<locksmith::process::BoundedSemaphore>();
+    shared::<Event>();
+    shared::<Value<u64>>();
+    shared::<Value<[f32; 3]>>();
+    debug::<locksmith::process::LockGuard<'static>>();
+    debug::<locksmith::process::SemaphoreGuard<'static>>();
+    debug::<locksmith::process::BoundedSemaphoreGuard<'static>>();
+    debug::<locksmith::process::ValueGuard<'static, u8>>();
+    debug::<locksmith::process::OwnerDied>();
+    debug::<locksmith::process::OwnerDied<locksmith::process::ValueGuard<'static, u8>>>();
+    fn error<E: std::error::Error>() {}
+    error::<locksmith::process::OwnerDied>();
+    error::<locksmith::process::OwnerDied<locksmith::process::ValueGuard<'static, u8>>>();
+}
