@@ -595,11 +595,3 @@ impl ParkedWord {
     }
 }
 
-impl core::fmt::Debug for ParkedWord {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ParkedWord")
-            .field("state", &self.state.load(Ordering::Relaxed))
-            .field("queued", &self.queued())
-            .finish()
-    }
-}
