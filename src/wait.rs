@@ -594,4 +594,3 @@ impl ParkedWord {
         })
     }
 }
-

@@ -105,8 +105,8 @@ impl Deadline {
 #[cfg(any(loom, shuttle, target_os = "linux"))]
 pub(crate) fn futex_wait(word: &super::AtomicU32, expected: u32, deadline: &Deadline) {
     match &deadline.when {
-        When::Never => super::backend::futex_wait_until(word, expected, None),
+        When::Never => super::futex_wait_until(word, expected, None),
         When::Now => {}
-        When::At(tick) => super::backend::futex_wait_until(word, expected, Some(tick)),
+        When::At(tick) => super::futex_wait_until(word, expected, Some(tick)),
     }
 }

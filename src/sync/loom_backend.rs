@@ -150,7 +150,7 @@ pub mod model {
     /// treat each model thread as a process): whatever it holds stays held, and a waiter's
     /// liveness check now answers "dead". The thread should return right after.
     pub fn exit_process() {
-        super::exit_process();
+        super::futex_table().exit_process();
     }
 }
 
@@ -159,27 +159,7 @@ loom::lazy_static! {
     static ref FUTEX_TABLE: super::model_futex::FutexTable = super::model_futex::FutexTable::new();
 }
 
-/// The modelled futex wait (see `model_futex`).
-pub(crate) fn futex_wait_until(word: &AtomicU32, expected: u32, until: Option<&Tick>) {
-    FUTEX_TABLE.wait(word, expected, until);
-}
-
-/// The modelled futex wake (see `model_futex`).
-pub(crate) fn futex_wake(word: &AtomicU32, n: u32) {
-    FUTEX_TABLE.wake(word, n);
-}
-
-/// Each model thread is a process of its own.
-pub(crate) fn current_process() -> u64 {
-    FUTEX_TABLE.current_process()
-}
-
-/// Alive until it called `exit_process`.
-pub(crate) fn process_alive(process: u64) -> bool {
-    FUTEX_TABLE.process_alive(process)
-}
-
-/// Makes the calling model thread a dead process, as if killed: what it holds stays held.
-fn exit_process() {
-    FUTEX_TABLE.exit_process();
+/// This execution's futex table (see `model_futex`).
+pub(crate) fn futex_table() -> &'static super::model_futex::FutexTable {
+    &FUTEX_TABLE
 }

@@ -55,6 +55,8 @@ pub(crate) use backend::*;
 #[cfg(any(loom, shuttle, target_os = "linux"))]
 pub(crate) use deadline::futex_wait;
 pub(crate) use deadline::park_until;
+#[cfg(any(loom, shuttle))]
+pub(crate) use model_futex::{current_process, futex_wait_until, futex_wake, process_alive};
 pub(crate) use peer_wait::PeerWait;
 pub(crate) use spin_wait::SpinWait;
 

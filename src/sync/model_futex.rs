@@ -8,7 +8,7 @@
 //! when the model's clock fires. Each model thread is a process of its own for liveness;
 //! `exit_process` makes the calling one dead, as a process killed while holding a lock.
 
-use super::backend::{SpinLock, Thread, Tick, park, park_until_tick, thread_id};
+use super::backend::{SpinLock, Thread, Tick, futex_table, park, park_until_tick, thread_id};
 use super::{AtomicU32, Ordering};
 
 struct Sleeper {
@@ -89,4 +89,24 @@ impl FutexTable {
         let me = self.current_process();
         self.dead.lock().unwrap().push(me);
     }
+}
+
+/// The modelled futex wait.
+pub(crate) fn futex_wait_until(word: &AtomicU32, expected: u32, until: Option<&Tick>) {
+    futex_table().wait(word, expected, until);
+}
+
+/// The modelled futex wake.
+pub(crate) fn futex_wake(word: &AtomicU32, n: u32) {
+    futex_table().wake(word, n);
+}
+
+/// Each model thread is a process of its own.
+pub(crate) fn current_process() -> u64 {
+    futex_table().current_process()
+}
+
+/// Alive until it called `exit_process`.
+pub(crate) fn process_alive(process: u64) -> bool {
+    futex_table().process_alive(process)
 }
