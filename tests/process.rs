@@ -53,8 +53,21 @@ fn finish(mut child: Child) -> ExitStatus {
     }
 }
 
+/// Children not yet waited for; killed if the test fails first, so none outlives it.
+struct KillOnDrop(Vec<Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 fn succeeded(children: Vec<Child>) {
-    for child in children {
+    let mut waiting = KillOnDrop(children);
+    while let Some(child) = waiting.0.pop() {
         let status = finish(child);
         assert!(status.success(), "a child failed: {status}");
     }
