@@ -26,13 +26,11 @@ impl RawRLock {
     /// Acquires (again, if the caller owns it already), waiting until `deadline`.
     pub fn acquire_until(&self, deadline: &Deadline) -> Result<bool, OwnerDied> {
         if self.lock.is_mine() {
-            // A peer's scribble cannot make this panic: it saturates at the word's maximum,
-            // which no real program nests to.
-            let count =
-                self.lock.count().checked_add(1).unwrap_or_else(|| {
-                    panic!("process RLock recursion count would pass {}", u32::MAX)
-                });
-            self.lock.set_count(count);
+            // Saturating: only a peer's scribble puts the count near the word's maximum (no
+            // real program nests 4 billion deep), and a peer's bytes must not make us panic.
+            // A saturated count stays held until as many releases come, which is the holder's
+            // problem after such a scribble, not a crash.
+            self.lock.set_count(self.lock.count().saturating_add(1));
             return Ok(true);
         }
         match self.lock.acquire_until(deadline) {
