@@ -1,6 +1,6 @@
 //! Python's `multiprocessing` primitives, shared between processes through named shared
-//! memory: [`Lock`], [`RLock`], [`Semaphore`], [`BoundedSemaphore`], [`Event`] and
-//! [`Value`] (Linux).
+//! memory: [`Lock`], [`RLock`], [`Semaphore`], [`BoundedSemaphore`], [`Event`], [`Value`]
+//! and [`Queue`] (a `JoinableQueue` of byte messages) (Linux).
 //!
 //! Each object lives in a POSIX shared-memory object (`/dev/shm/<name>`): a header that
 //! `open` checks (a magic number, the kind of object, the layout version, the size), then
@@ -33,6 +33,8 @@ mod lock;
 #[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
 mod object;
 mod owned;
+#[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
+mod queue;
 mod rlock;
 mod semaphore;
 mod value;
@@ -42,6 +44,8 @@ pub use event::Event;
 #[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
 pub use lock::{Lock, LockGuard};
 pub use owned::OWNER_CHECK_INTERVAL;
+#[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
+pub use queue::{HOLDERS, MAX_ITEM_LEN, PutError, Queue};
 #[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
 pub use rlock::RLock;
 pub use semaphore::MAX_PERMITS;

@@ -63,22 +63,39 @@ impl<B: Body> Object<B> {
     /// Creates `name` (mode 0600), lets `init` give the body its first values, then publishes
     /// it (the magic, last).
     pub(crate) fn create(name: &str, init: impl FnOnce(&B)) -> io::Result<Self> {
+        Self::create_with_tail(name, 0, |body, _| init(body))
+    }
+
+    /// As `create`, with `tail` more bytes after the body (a queue's slots), which `init`
+    /// may fill through the pointer it is given. `InvalidInput` if the whole would not fit
+    /// the header's 32-bit size.
+    pub(crate) fn create_with_tail(
+        name: &str,
+        tail: usize,
+        init: impl FnOnce(&B, *mut u8),
+    ) -> io::Result<Self> {
+        let size = Self::SIZE
+            .checked_add(tail)
+            .filter(|&size| u32::try_from(size).is_ok())
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("a {} of {tail} bytes of slots is past 4 GiB", B::NAME),
+                )
+            })?;
         let object = Object {
-            mapping: Mapping::create(name, Self::SIZE)?,
+            mapping: Mapping::create(name, size)?,
             body: PhantomData,
         };
         let shared = object.shared();
-        init(&shared.body);
+        init(&shared.body, object.tail().0);
         // Relaxed: the magic's Release store below publishes these with the body.
         shared.header.kind.store(B::KIND, Ordering::Relaxed);
         shared
             .header
             .version
             .store(LAYOUT_VERSION, Ordering::Relaxed);
-        shared
-            .header
-            .size
-            .store(Self::SIZE as u32, Ordering::Relaxed);
+        shared.header.size.store(size as u32, Ordering::Relaxed);
         // Release: an opener that reads the magic (Acquire) sees the header and the body's
         // first values.
         shared.header.magic.store(MAGIC, Ordering::Release);
@@ -88,8 +105,15 @@ impl<B: Body> Object<B> {
     /// Opens `name`: `NotFound` if there is none; `InvalidData` unless it is a `B` of this
     /// layout version, whole.
     pub(crate) fn open(name: &str) -> io::Result<Self> {
+        Self::open_with_tail(name, 0)
+    }
+
+    /// As `open`, for an object with at most `max_tail` bytes after its body; its exact size
+    /// is the mapping's, which the header's size must equal. What the tail holds is the
+    /// caller's to check against the body.
+    pub(crate) fn open_with_tail(name: &str, max_tail: usize) -> io::Result<Self> {
         let object = Object {
-            mapping: Mapping::open(name, Self::SIZE, Self::SIZE)?,
+            mapping: Mapping::open(name, Self::SIZE, Self::SIZE.saturating_add(max_tail))?,
             body: PhantomData,
         };
         let header = &object.shared().header;
@@ -113,8 +137,11 @@ impl<B: Body> Object<B> {
                 "has layout version {version}; this locksmith reads {LAYOUT_VERSION}"
             )));
         }
-        if size as usize != Self::SIZE {
-            return Err(object.refused(&format!("says it is {size} bytes, not {}", Self::SIZE)));
+        if size as usize != object.mapping.len() {
+            return Err(object.refused(&format!(
+                "says it is {size} bytes, not {}",
+                object.mapping.len()
+            )));
         }
         Ok(object)
     }
@@ -133,6 +160,13 @@ impl<B: Body> Object<B> {
 
     pub(crate) fn body(&self) -> &B {
         &self.shared().body
+    }
+
+    /// The bytes after the body: where they start, and how many.
+    pub(crate) fn tail(&self) -> (*mut u8, usize) {
+        // The body ends at SIZE, inside the mapping (at least SIZE bytes long).
+        let start = self.mapping.base().as_ptr().wrapping_add(Self::SIZE);
+        (start, self.mapping.len() - Self::SIZE)
     }
 
     fn shared(&self) -> &Shared<B> {
