@@ -38,6 +38,18 @@ fn role() -> Option<(String, String, usize)> {
     ))
 }
 
+/// Whether `join` on the queue `name` returns within `LONG`: it runs in a thread of its own,
+/// on a handle of its own, so a join that never returns fails the test instead of hanging it.
+fn joins(name: &str) -> bool {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = name.to_string();
+    std::thread::spawn(move || {
+        Queue::open(&name).unwrap().join();
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(LONG).is_ok()
+}
+
 /// Children not yet waited for; killed if the test fails first.
 struct Children(Vec<Child>);
 
@@ -70,7 +82,7 @@ impl Drop for Children {
     }
 }
 
-/// PROC-8: first in, first out; empty messages are messages; `len` follows.
+/// first in, first out; empty messages are messages; `len` follows.
 #[test]
 fn messages_come_out_in_order_and_whole() {
     let queue = Queue::create(&unique("fifo"), 3, 16).unwrap();
@@ -86,10 +98,13 @@ fn messages_come_out_in_order_and_whole() {
     assert_eq!(queue.get().unwrap(), b"four");
     assert!(queue.is_empty());
     assert_eq!(queue.try_get(), Err(GetError::Empty));
-    assert_eq!(queue.get_timeout(Duration::from_millis(5)), Err(GetError::Empty));
+    assert_eq!(
+        queue.get_timeout(Duration::from_millis(5)),
+        Err(GetError::Empty)
+    );
 }
 
-/// PROC-8: a message longer than max_item_len is refused and nothing is enqueued.
+/// a message longer than max_item_len is refused and nothing is enqueued.
 #[test]
 fn a_message_too_long_is_refused_whole() {
     let queue = Queue::create(&unique("too-long"), 2, 4).unwrap();
@@ -102,27 +117,31 @@ fn a_message_too_long_is_refused_whole() {
     assert_eq!(queue.get().unwrap(), b"1234");
 }
 
-/// PROC-9: task_done and join as Python's JoinableQueue; too many task_dones is an error.
+/// task_done and join as Python's JoinableQueue; too many task_dones is an error.
 #[test]
 fn task_done_and_join_count_every_message() {
-    let queue = Queue::create(&unique("join"), 4, 4).unwrap();
+    let name = unique("join");
+    let queue = Queue::create(&name, 4, 4).unwrap();
     assert_eq!(queue.task_done(), Err(TaskDoneError));
     queue.put(b"a").unwrap();
     queue.put(b"b").unwrap();
-    std::thread::scope(|s| {
-        let joiner = s.spawn(|| queue.join());
-        for _ in 0..2 {
-            queue.get().unwrap();
-            std::thread::sleep(Duration::from_millis(5));
-            assert!(!joiner.is_finished());
-            queue.task_done().unwrap();
-        }
-        joiner.join().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let joiner_name = name.clone();
+    std::thread::spawn(move || {
+        Queue::open(&joiner_name).unwrap().join();
+        let _ = tx.send(());
     });
+    for _ in 0..2 {
+        queue.get().unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(rx.try_recv().is_err(), "join returned with a task not done");
+        queue.task_done().unwrap();
+    }
+    assert!(rx.recv_timeout(LONG).is_ok(), "join did not return");
     assert_eq!(queue.task_done(), Err(TaskDoneError));
 }
 
-/// PROC-9: shutdown as Python 3.13's: puts fail; gets drain, then fail; immediate drops what
+/// shutdown as Python 3.13's: puts fail; gets drain, then fail; immediate drops what
 /// is left and counts it done, so join returns; blocked callers wake.
 #[test]
 fn shutdown_is_pythons() {
@@ -134,19 +153,22 @@ fn shutdown_is_pythons() {
     assert_eq!(queue.get().unwrap(), b"a");
     assert_eq!(queue.get(), Err(GetError::ShutDown));
     queue.task_done().unwrap();
-    queue.join();
+    assert!(joins(queue.name()));
 
-    let queue = Queue::create(&unique("shutdown-immediate"), 2, 4).unwrap();
+    let name = unique("shutdown-immediate");
+    let queue = Queue::create(&name, 2, 4).unwrap();
     queue.put(b"a").unwrap();
     queue.put(b"b").unwrap();
     std::thread::scope(|s| {
-        let putter = s.spawn(|| queue.put(b"c"));
-        let joiner = s.spawn(|| queue.join());
+        let putter = s.spawn(|| queue.put_timeout(b"c", LONG));
         std::thread::sleep(Duration::from_millis(20));
         queue.shutdown(true);
         assert_eq!(putter.join().unwrap(), Err(PutError::ShutDown));
-        joiner.join().unwrap();
     });
+    assert!(
+        joins(&name),
+        "join did not return after shutdown(immediate=True)"
+    );
     assert!(queue.is_empty());
     assert_eq!(queue.get(), Err(GetError::ShutDown));
 
@@ -159,7 +181,7 @@ fn shutdown_is_pythons() {
     });
 }
 
-/// PROC-10: bad arguments and objects that are not queues of this shape.
+/// bad arguments and objects that are not queues of this shape.
 #[test]
 fn bad_input_is_refused() {
     assert_eq!(
@@ -167,16 +189,23 @@ fn bad_input_is_refused() {
         ErrorKind::InvalidInput
     );
     assert_eq!(
-        Queue::create(&unique("huge"), 1 << 20, 1 << 20).unwrap_err().kind(),
+        Queue::create(&unique("huge"), 1 << 20, 1 << 20)
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidInput
     );
     assert_eq!(
-        Queue::create(&unique("long"), 1, (1 << 30) + 1).unwrap_err().kind(),
+        Queue::create(&unique("long"), 1, (1 << 30) + 1)
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidInput
     );
     let lock_name = unique("not-a-queue");
     let _lock = locksmith::process::Lock::create(&lock_name).unwrap();
-    assert_eq!(Queue::open(&lock_name).unwrap_err().kind(), ErrorKind::InvalidData);
+    assert_eq!(
+        Queue::open(&lock_name).unwrap_err().kind(),
+        ErrorKind::InvalidData
+    );
 
     // A queue whose maxsize word no longer matches its size.
     let name = unique("scribbled-maxsize");
@@ -187,10 +216,13 @@ fn bad_input_is_refused() {
         .unwrap();
     // The head's maxsize follows the 16-byte header and the 32-byte owned lock.
     file.write_all_at(&1000u32.to_le_bytes(), 48).unwrap();
-    assert_eq!(Queue::open(&name).unwrap_err().kind(), ErrorKind::InvalidData);
+    assert_eq!(
+        Queue::open(&name).unwrap_err().kind(),
+        ErrorKind::InvalidData
+    );
 }
 
-/// PROC-10: a message length a peer scribbled past max_item_len is clamped to it.
+/// a message length a peer scribbled past max_item_len is clamped to it.
 #[test]
 fn a_scribbled_message_length_is_clamped() {
     let name = unique("scribbled-len");
@@ -211,7 +243,7 @@ const PRODUCERS: usize = 2;
 const CONSUMERS: usize = 2;
 const PER_PRODUCER: u64 = 50_000;
 
-/// PROC-8, PROC-9: 2 producer and 2 consumer processes move 10^5 numbered messages: every
+/// 2 producer and 2 consumer processes move 10^5 numbered messages: every
 /// one arrives once, each producer's in its order, and join returns.
 #[test]
 fn two_producers_and_two_consumers_lose_nothing() {
@@ -265,7 +297,7 @@ fn two_producers_and_two_consumers_lose_nothing() {
             .collect(),
     );
     producers.wait_all();
-    queue.join();
+    assert!(joins(&name), "join did not return");
     queue.shutdown(false);
     consumers.wait_all();
     let [count, sum, ..] = sums.load();
@@ -274,7 +306,7 @@ fn two_producers_and_two_consumers_lose_nothing() {
     assert_eq!(sum, PRODUCERS as u64 * n * (n - 1) / 2);
 }
 
-/// PROC-11: producers and consumers killed with SIGKILL at random points, again and again:
+/// producers and consumers killed with SIGKILL at random points, again and again:
 /// the survivors drain what is left and join returns. What was lost is printed.
 #[test]
 fn killed_producers_and_consumers_never_block_the_rest() {
@@ -310,7 +342,11 @@ fn killed_producers_and_consumers_never_block_the_rest() {
     let mut round = 0usize;
     while started.elapsed() < Duration::from_secs(3) {
         while children.len() < 4 {
-            let role = if (round + children.len()) % 2 == 0 { "producer" } else { "consumer" };
+            let role = if (round + children.len()) % 2 == 0 {
+                "producer"
+            } else {
+                "consumer"
+            };
             children.push((role.to_string(), spawn(TEST, role, &name, 0)));
         }
         std::thread::sleep(Duration::from_millis(5 + (round % 7) as u64 * 3));
@@ -327,28 +363,13 @@ fn killed_producers_and_consumers_never_block_the_rest() {
     }
     // Every child is dead; what is left is ours to drain.
     let mut drained = 0u64;
-    loop {
-        match queue.try_get() {
-            Ok(got) => {
-                assert_eq!(got, [0x5Au8; 32], "a torn message");
-                queue.task_done().unwrap();
-                drained += 1;
-            }
-            Err(_) => break,
-        }
+    while let Ok(got) = queue.try_get() {
+        assert_eq!(got, [0x5Au8; 32], "a torn message");
+        queue.task_done().unwrap();
+        drained += 1;
     }
     let joined = Instant::now();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            queue.join();
-            let _ = tx.send(());
-        });
-        assert!(
-            rx.recv_timeout(LONG).is_ok(),
-            "join did not return after every child died"
-        );
-    });
+    assert!(joins(&name), "join did not return after every child died");
     let [put, got] = counts.load();
     println!(
         "{kills} kills in {:.1} s; {put} puts counted, {got} gets counted, {drained} drained; join returned in {:?}; lost or uncounted: {}",

@@ -342,7 +342,8 @@ impl Queue {
         head.target_unfinished.store(unfinished, Ordering::Relaxed);
         let (index, outstanding) = holder.map_or((NO_HOLDER, 0), |(i, n)| (i as u32, n));
         head.target_holder.store(index, Ordering::Relaxed);
-        head.target_outstanding.store(outstanding, Ordering::Relaxed);
+        head.target_outstanding
+            .store(outstanding, Ordering::Relaxed);
         // Release: a taker that reads COMMITTING (Acquire) reads the targets above.
         head.journal.store(JOURNAL_COMMITTING, Ordering::Release);
         self.apply();
@@ -559,8 +560,8 @@ impl Queue {
             let (first, len) = self.ring();
             if len > 0 {
                 // Relaxed: under the lock. A peer's length past max_item_len is clamped.
-                let size = (self.slot_len(first).load(Ordering::Relaxed) as usize)
-                    .min(self.max_item_len);
+                let size =
+                    (self.slot_len(first).load(Ordering::Relaxed) as usize).min(self.max_item_len);
                 let mut item = vec![0u8; size];
                 // SAFETY: the slot's first `size` message bytes are inside the mapping (see
                 // `slot`; size <= max_item_len), and `item` is a fresh Vec of that length.
