@@ -1048,9 +1048,133 @@ mod bench {
                     output.flush().unwrap();
                 }
             }
+            "queue-consumer" => {
+                // Gets `trips` messages, then answers on the done event.
+                let name = std::env::var(CHILD_NAME).unwrap();
+                let queue = locksmith::process::Queue::open(&name).unwrap();
+                let done = locksmith::process::Event::open(&format!("{name}-done")).unwrap();
+                for _ in 0..trips {
+                    black_box(queue.get().unwrap());
+                }
+                done.set();
+            }
+            "socket-consumer" => {
+                // Reads `trips` length-prefixed messages from stdin (a Unix socket), then
+                // answers with one byte.
+                let (mut input, mut output) = (std::io::stdin().lock(), std::io::stdout().lock());
+                let mut buffer = vec![0u8; 1 << 16];
+                for _ in 0..trips {
+                    let mut len = [0u8; 4];
+                    input.read_exact(&mut len).unwrap();
+                    let len = u32::from_le_bytes(len) as usize;
+                    input.read_exact(&mut buffer[..len]).unwrap();
+                    black_box(&buffer[..len]);
+                }
+                output.write_all(&[1]).unwrap();
+                output.flush().unwrap();
+            }
             other => panic!("unknown bench child {other}"),
         }
         true
+    }
+
+    /// Messages per second from this process to a child through a process Queue of 1024
+    /// slots: the clock runs from the first put to the child's done.
+    #[cfg(target_os = "linux")]
+    fn process_queue_items_per_s(items: u64, size: usize) -> f64 {
+        let name = format!("/locksmith-bench-queue-{}-{size}", std::process::id());
+        let queue = locksmith::process::Queue::create(&name, 1024, size).unwrap();
+        let done = locksmith::process::Event::create(&format!("{name}-done")).unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(CHILD_ROLE, "queue-consumer")
+            .env(CHILD_NAME, &name)
+            .env(CHILD_TRIPS, (items + 1).to_string())
+            .spawn()
+            .unwrap();
+        let message = vec![7u8; size];
+        // One message to let the child start before the clock does.
+        queue.put(&message).unwrap();
+        while !queue.is_empty() {
+            thread::yield_now();
+        }
+        let start = Instant::now();
+        for _ in 0..items {
+            queue.put(&message).unwrap();
+        }
+        done.wait();
+        let elapsed = start.elapsed();
+        assert!(child.wait().unwrap().success());
+        items as f64 / elapsed.as_secs_f64()
+    }
+
+    /// The same through a Unix socket pair, each message prefixed by its length.
+    #[cfg(target_os = "linux")]
+    fn socket_items_per_s(items: u64, size: usize) -> f64 {
+        use std::io::{Read, Write};
+        use std::os::fd::OwnedFd;
+        use std::os::unix::net::UnixStream;
+        use std::process::Stdio;
+        let (mut ours, theirs) = UnixStream::pair().unwrap();
+        let reply = ours.try_clone().unwrap();
+        let theirs_out = theirs.try_clone().unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(CHILD_ROLE, "socket-consumer")
+            .env(CHILD_TRIPS, (items + 1).to_string())
+            .stdin(Stdio::from(OwnedFd::from(theirs)))
+            .stdout(Stdio::from(OwnedFd::from(theirs_out)))
+            .spawn()
+            .unwrap();
+        let mut framed = (size as u32).to_le_bytes().to_vec();
+        framed.extend(std::iter::repeat_n(7u8, size));
+        // One message to let the child start; the socket's buffer takes it at once.
+        ours.write_all(&framed).unwrap();
+        let start = Instant::now();
+        for _ in 0..items {
+            ours.write_all(&framed).unwrap();
+        }
+        let mut answer = [0u8];
+        (&reply).read_exact(&mut answer).unwrap();
+        let elapsed = start.elapsed();
+        assert!(child.wait().unwrap().success());
+        items as f64 / elapsed.as_secs_f64()
+    }
+
+    /// CPython 3.13's multiprocessing.Queue (or SimpleQueue), items/s from the parent to one
+    /// child, if a python3.13 is found.
+    #[cfg(target_os = "linux")]
+    fn cpython_mp_queue_items_per_s(kind: &str, items: u64, size: usize) -> Option<f64> {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let candidates = [
+            format!("{home}/.pyenv/versions/3.13.0/bin/python3"),
+            "python3.13".to_string(),
+        ];
+        let make = if kind == "Queue" { "ctx.Queue(1024)" } else { "ctx.SimpleQueue()" };
+        let script = format!(
+            "import multiprocessing as mp, time\n\
+            def consume(q, n, done):\n\
+            \x20   for _ in range(n): q.get()\n\
+            \x20   done.set()\n\
+            if __name__ == '__main__':\n\
+            \x20   ctx = mp.get_context('spawn'); q = {make}; done = ctx.Event()\n\
+            \x20   n = {items}; item = bytes({size})\n\
+            \x20   p = ctx.Process(target=consume, args=(q, n + 1, done)); p.start()\n\
+            \x20   q.put(item)\n\
+            \x20   time.sleep(0.5)\n\
+            \x20   t = time.perf_counter()\n\
+            \x20   for _ in range(n): q.put(item)\n\
+            \x20   done.wait(); e = time.perf_counter() - t; p.join()\n\
+            \x20   print(n / e)\n"
+        );
+        let dir = std::env::temp_dir().join(format!("locksmith-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let path = dir.join("mpqueue.py");
+        std::fs::write(&path, script).ok()?;
+        let answer = candidates.iter().find_map(|python| {
+            let out = std::process::Command::new(python).arg(&path).output().ok()?;
+            String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        answer
     }
 
     /// ns per acquire+release of CPython 3.13's multiprocessing.Lock, if a python3.13 is found.
@@ -1286,6 +1410,38 @@ mod bench {
             theirs: posix_semaphore_ns(config),
             target: Target::None,
         });
+        for size in [8usize, 1024] {
+            let items = config.items;
+            let ours = process_queue_items_per_s(items, size);
+            let row = format!("Queue SPSC between processes, {size}-byte messages");
+            rows.push(Row {
+                group,
+                name: row.clone(),
+                unit: "items/s",
+                ours,
+                anchor: "Unix socket pair, length-prefixed".into(),
+                theirs: socket_items_per_s(items, size),
+                target: if size == 8 { Target::AtLeast(1.0) } else { Target::None },
+            });
+            for kind in ["Queue", "SimpleQueue"] {
+                // CPython is slow: a tenth of the items is plenty for its rate.
+                if let Some(python) = cpython_mp_queue_items_per_s(kind, items / 10, size) {
+                    rows.push(Row {
+                        group,
+                        name: row.clone(),
+                        unit: "items/s",
+                        ours,
+                        anchor: format!("CPython 3.13 multiprocessing.{kind}"),
+                        theirs: python,
+                        target: if size == 8 && kind == "Queue" {
+                            Target::AtLeast(50.0)
+                        } else {
+                            Target::None
+                        },
+                    });
+                }
+            }
+        }
         let trips = (config.ops / 200).max(2_000);
         rows.push(Row {
             group,
