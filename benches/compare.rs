@@ -1148,7 +1148,11 @@ mod bench {
             format!("{home}/.pyenv/versions/3.13.0/bin/python3"),
             "python3.13".to_string(),
         ];
-        let make = if kind == "Queue" { "ctx.Queue(1024)" } else { "ctx.SimpleQueue()" };
+        let make = if kind == "Queue" {
+            "ctx.Queue(1024)"
+        } else {
+            "ctx.SimpleQueue()"
+        };
         let script = format!(
             "import multiprocessing as mp, time\n\
             def consume(q, n, done):\n\
@@ -1170,7 +1174,10 @@ mod bench {
         let path = dir.join("mpqueue.py");
         std::fs::write(&path, script).ok()?;
         let answer = candidates.iter().find_map(|python| {
-            let out = std::process::Command::new(python).arg(&path).output().ok()?;
+            let out = std::process::Command::new(python)
+                .arg(&path)
+                .output()
+                .ok()?;
             String::from_utf8(out.stdout).ok()?.trim().parse().ok()
         });
         let _ = std::fs::remove_dir_all(&dir);
@@ -1421,7 +1428,11 @@ mod bench {
                 ours,
                 anchor: "Unix socket pair, length-prefixed".into(),
                 theirs: socket_items_per_s(items, size),
-                target: if size == 8 { Target::AtLeast(1.0) } else { Target::None },
+                target: if size == 8 {
+                    Target::AtLeast(1.0)
+                } else {
+                    Target::None
+                },
             });
             for kind in ["Queue", "SimpleQueue"] {
                 // CPython is slow: a tenth of the items is plenty for its rate.

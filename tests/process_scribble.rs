@@ -9,7 +9,9 @@ use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use locksmith::process::{BoundedSemaphore, Event, Lock, MAX_PERMITS, RLock, Semaphore, Value};
+use locksmith::process::{
+    BoundedSemaphore, Event, Lock, MAX_PERMITS, Queue, RLock, Semaphore, Value,
+};
 use proptest::prelude::*;
 
 /// Counts the bytes allocated by the program, so a case can bound what its calls allocate.
@@ -50,6 +52,7 @@ enum Kind {
     Bounded,
     Event,
     Value,
+    Queue,
 }
 
 fn kind() -> impl Strategy<Value = Kind> {
@@ -60,6 +63,7 @@ fn kind() -> impl Strategy<Value = Kind> {
         Just(Kind::Bounded),
         Just(Kind::Event),
         Just(Kind::Value),
+        Just(Kind::Queue),
     ]
 }
 
@@ -201,6 +205,27 @@ fn run_case(kind: &Kind, case: usize, offset: usize, bytes: &[u8], ops: &[u8]) {
                     0 => drop(value.load()),
                     1 => value.store([u64::from(*op); 2]),
                     _ => drop(value.lock().map(|mut g| g[0] = 1)),
+                }
+            }
+            assert!(ALLOCATED.load(Ordering::Relaxed) - before < ALLOCATION_BOUND);
+        }
+        Kind::Queue => {
+            let queue = Queue::create(&name, 3, 8).unwrap();
+            scribble(&name, offset, bytes);
+            let before = ALLOCATED.load(Ordering::Relaxed);
+            for op in ops {
+                if *op >= 200 {
+                    scribble_word(&name, *op, bytes);
+                    continue;
+                }
+                match op % 7 {
+                    0 => drop(queue.try_put(&bytes[..bytes.len().min(8)])),
+                    1 => drop(queue.put_timeout(b"x", SHORT)),
+                    2 => drop(queue.try_get().map(|item| assert!(item.len() <= 8))),
+                    3 => drop(queue.get_timeout(SHORT)),
+                    4 => drop(queue.task_done()),
+                    5 => assert!(queue.len() <= queue.maxsize()),
+                    _ => drop(queue.is_shutdown()),
                 }
             }
             assert!(ALLOCATED.load(Ordering::Relaxed) - before < ALLOCATION_BOUND);
