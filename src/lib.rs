@@ -7,7 +7,7 @@
 //! bounded), [`LifoQueue`](queue::LifoQueue), [`PriorityQueue`](queue::PriorityQueue) and
 //! [`SimpleQueue`](queue::SimpleQueue), with `task_done`/`join` and Python 3.13's `shutdown`.
 //! On Linux, `locksmith::process` has `multiprocessing`'s Lock, RLock, Semaphore,
-//! BoundedSemaphore, Event and Value, shared between processes in named shared memory, and
+//! BoundedSemaphore, Event, Value and a JoinableQueue of bytes, shared between processes in named shared memory, and
 //! recovered when an owner process dies holding one.
 //!
 //! ## From Python to locksmith
@@ -21,7 +21,7 @@
 //! | `threading.Event()`; `set()`, `clear()`, `is_set()`, `wait(timeout)` | [`Event::new`]; [`set`](Event::set), [`clear`](Event::clear), [`is_set`](Event::is_set), [`wait`](Event::wait), [`wait_timeout`](Event::wait_timeout) |
 //! | `threading.Barrier(parties, action, timeout)`; `wait(timeout)`, `abort()`, `reset()` | [`Barrier::new`] (and constructors for the action and the default timeout); [`wait`](Barrier::wait), [`wait_timeout`](Barrier::wait_timeout), [`abort`](Barrier::abort), [`reset`](Barrier::reset) |
 //! | `queue.Queue(maxsize)`, `LifoQueue`, `PriorityQueue`, `SimpleQueue`; `put`, `get`, `put_nowait`, `get_nowait`, `qsize()`, `task_done()`, `join()`, `shutdown(immediate)` | [`queue::Queue::new`] and the others; [`put`](queue::Queue::put), [`get`](queue::Queue::get), [`try_put`](queue::Queue::try_put), [`try_get`](queue::Queue::try_get), [`len`](queue::Queue::len), [`task_done`](queue::Queue::task_done), [`join`](queue::Queue::join), [`shutdown`](queue::Queue::shutdown) |
-//! | `multiprocessing.Lock()`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Value` | `process::Lock::create(name)` in one process and `open(name)` in the others, and the same for each (Linux) |
+//! | `multiprocessing.Lock()`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Value`, `JoinableQueue` | `process::Lock::create(name)` in one process and `open(name)` in the others, and the same for each (Linux) |
 //! | `RuntimeError`, `ValueError`, `BrokenBarrierError`, `queue.Full`, `Empty`, `ShutDown` | [`ReleaseError`], [`BrokenBarrierError`], [`queue::PutError`], [`queue::GetError`], [`queue::TaskDoneError`], returned as `Err`, never raised |
 //!
 //! Python's keyword arguments become variants (`blocking=False` is `try_*`, `timeout=t` is
