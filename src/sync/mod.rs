@@ -1,21 +1,27 @@
-//! The shim: the one place that chooses between std, loom and shuttle.
+//! The shim: the one place that chooses between std, loom and shuttle, and the only one that
+//! calls the OS.
 //!
 //! Everything the crate needs from the platform comes through here: atomics, `UnsafeCell`,
 //! parking and unparking a thread, the calling thread's identity, deadlines and the spin
-//! policy. No other module names `std::sync::atomic`, `std::thread`, `Instant`, `loom` or
-//! `shuttle`.
+//! policy, and for the process types the futex, shared memory and process liveness. No other
+//! module names `std::sync::atomic`, `std::thread`, `Instant`, `loom`, `shuttle` or an OS
+//! call.
 //!
 //! | build | backend | what it is |
 //! |---|---|---|
-//! | normal | `std_backend.rs` | real atomics, parking, clock and thread ids |
+//! | normal | `std_backend.rs` | real atomics, parking, clock and thread ids; the shared futex |
 //! | `--cfg loom` | `loom_backend.rs` | loom's checked atomics and threads; a model clock; spurious wake-ups |
 //! | `--cfg shuttle` | `shuttle_backend.rs` | shuttle's scheduled atomics and threads; a seeded model clock |
 //!
-//! Each backend offers the same names: `AtomicBool`, `AtomicUsize`, `Ordering`, `fence`,
-//! `UnsafeCell`, `SpinLock`/`SpinGuard`, `Thread` (a handle to unpark), `park`, `thread_id`,
-//! `yield_now`, and a clock (`Tick` and four functions for `Deadline`). Beside them, one file
-//! per mechanism shared by all three: `Deadline` (when a timed wait gives up), `SpinWait`
-//! (how long to spin before parking) and `PeerWait` (waiting out a peer mid-step).
+//! Each backend offers the same names: `AtomicBool`, `AtomicU32`, `AtomicU64`, `AtomicUsize`,
+//! `Ordering`, `fence`, `UnsafeCell`, `SpinLock`/`SpinGuard`, `Thread` (a handle to unpark),
+//! `park`, `thread_id`, `yield_now`, a clock (`Tick` and four functions for `Deadline`), and
+//! for the process types `futex_wait_until`, `futex_wake`, `current_process` and
+//! `process_alive`. Beside them, one file per mechanism shared by all three: `Deadline` (when
+//! a timed wait gives up), `SpinWait` (how long to spin before parking) and `PeerWait`
+//! (waiting out a peer mid-step). And the process floor: `shm.rs` (named shared memory) and
+//! `os_process.rs` (who a process is, and whether it lives) in the std build on Linux;
+//! `model_futex.rs` (the futex table and deaths, modelled) under loom and shuttle.
 
 #[cfg(all(loom, shuttle))]
 compile_error!("build with --cfg loom or --cfg shuttle, not both");
