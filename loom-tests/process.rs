@@ -397,3 +397,84 @@ fn process_value_lock_excludes_and_wakes() {
         assert_eq!(*value.lock_until(&never()).unwrap().unwrap(), 2);
     });
 }
+
+// The process Queue's state machine (`RawQueue`) on heap slots in loom's cells.
+
+use locksmith::process::raw::ModelQueue;
+use locksmith::queue::GetError;
+
+/// A capacity-one queue: the second put waits for the get, and the messages come out whole
+/// and in order (a slot written and read at once is a data race loom reports).
+#[test]
+fn process_queue_capacity_one_put_waits_for_get() {
+    bounded(2, || {
+        let queue = Arc::new(ModelQueue::new(1, 2));
+        let consumer = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let first = queue.raw().get_until(&never()).unwrap();
+                let second = queue.raw().get_until(&never()).unwrap();
+                (first, second)
+            })
+        };
+        queue.raw().put_until(b"a", &never()).unwrap();
+        queue.raw().put_until(b"bc", &never()).unwrap();
+        let (first, second) = consumer.join().unwrap();
+        assert_eq!((first.as_slice(), second.as_slice()), (&b"a"[..], &b"bc"[..]));
+        assert!(queue.raw().is_empty());
+    });
+}
+
+/// join returns once the one message is got and marked done, and not before.
+#[test]
+fn process_queue_join_waits_for_task_done() {
+    bounded(2, || {
+        let queue = Arc::new(ModelQueue::new(1, 1));
+        queue.raw().put_until(b"x", &never()).unwrap();
+        let consumer = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                queue.raw().get_until(&never()).unwrap();
+                queue.raw().task_done().unwrap();
+            })
+        };
+        queue.raw().join();
+        assert!(queue.raw().task_done().is_err(), "join returned before the task_done");
+        consumer.join().unwrap();
+    });
+}
+
+/// A consumer that dies holding a message it got: join does not wait for it (the clock's
+/// tick after the death stands for join's poll interval passing).
+#[test]
+fn process_queue_dead_consumer_is_not_waited_for() {
+    bounded(2, || {
+        let queue = Arc::new(ModelQueue::new(1, 1));
+        queue.raw().put_until(b"x", &never()).unwrap();
+        let doomed = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                queue.raw().get_until(&never()).unwrap();
+                exit_process();
+                expire_timeouts();
+            })
+        };
+        queue.raw().join();
+        doomed.join().unwrap();
+        assert!(queue.raw().task_done().is_err());
+    });
+}
+
+/// shutdown wakes a getter blocked on an empty queue, which then fails with ShutDown.
+#[test]
+fn process_queue_shutdown_wakes_a_blocked_getter() {
+    bounded(2, || {
+        let queue = Arc::new(ModelQueue::new(1, 1));
+        let getter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.raw().get_until(&never()))
+        };
+        queue.raw().shutdown(false);
+        assert_eq!(getter.join().unwrap(), Err(GetError::ShutDown));
+    });
+}

@@ -33,7 +33,6 @@ mod lock;
 #[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
 mod object;
 mod owned;
-#[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
 mod queue;
 mod rlock;
 mod semaphore;
@@ -45,7 +44,8 @@ pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use owned::OWNER_CHECK_INTERVAL;
 #[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
-pub use queue::{HOLDERS, MAX_ITEM_LEN, PutError, Queue};
+pub use queue::Queue;
+pub use queue::{HOLDERS, MAX_ITEM_LEN, PutError};
 #[cfg(all(not(any(loom, shuttle)), target_os = "linux"))]
 pub use rlock::RLock;
 pub use semaphore::MAX_PERMITS;
@@ -159,6 +159,9 @@ pub mod raw {
     pub use super::event::RawEvent;
     pub use super::lock::RawLock;
     pub use super::owned::RawOwnedLock;
+    pub use super::queue::RawQueue;
+    #[cfg(any(loom, shuttle))]
+    pub use super::queue::{ModelQueue, ModelSlot};
     pub use super::rlock::RawRLock;
     pub use super::semaphore::RawSemaphore;
     pub use super::value::RawValue;
