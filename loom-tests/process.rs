@@ -420,7 +420,10 @@ fn process_queue_capacity_one_put_waits_for_get() {
         queue.raw().put_until(b"a", &never()).unwrap();
         queue.raw().put_until(b"bc", &never()).unwrap();
         let (first, second) = consumer.join().unwrap();
-        assert_eq!((first.as_slice(), second.as_slice()), (&b"a"[..], &b"bc"[..]));
+        assert_eq!(
+            (first.as_slice(), second.as_slice()),
+            (&b"a"[..], &b"bc"[..])
+        );
         assert!(queue.raw().is_empty());
     });
 }
@@ -439,7 +442,10 @@ fn process_queue_join_waits_for_task_done() {
             })
         };
         queue.raw().join();
-        assert!(queue.raw().task_done().is_err(), "join returned before the task_done");
+        assert!(
+            queue.raw().task_done().is_err(),
+            "join returned before the task_done"
+        );
         consumer.join().unwrap();
     });
 }
