@@ -103,7 +103,9 @@ impl RawOwnedLock {
     /// the holder's process lives every [`OWNER_CHECK_INTERVAL`] of waiting, and once more
     /// before giving up (so a zero timeout, or a short one, still finds a dead holder).
     pub(crate) fn acquire_until(&self, deadline: &Deadline) -> Option<Taken> {
-        let mut check_due = Deadline::after(OWNER_CHECK_INTERVAL);
+        // Started at the first contended look, not before: an uncontended acquire reads no
+        // clock.
+        let mut check_due: Option<Deadline> = None;
         loop {
             // Relaxed: the claim's compare-exchange decides.
             let owner = self.owner.load(Ordering::Relaxed);
@@ -113,8 +115,9 @@ impl RawOwnedLock {
                 }
                 continue;
             }
+            let mut due = *check_due.get_or_insert_with(|| Deadline::after(OWNER_CHECK_INTERVAL));
             let expired = deadline.expired();
-            if expired || check_due.expired() {
+            if expired || due.expired() {
                 let holder = owner & !CLAIMING;
                 if !process_alive(holder) {
                     if self.claim(owner) {
@@ -125,9 +128,10 @@ impl RawOwnedLock {
                 if expired {
                     return None;
                 }
-                check_due = Deadline::after(OWNER_CHECK_INTERVAL);
+                due = Deadline::after(OWNER_CHECK_INTERVAL);
+                check_due = Some(due);
             }
-            self.sleep_while_held_by(owner, &deadline.earlier(check_due));
+            self.sleep_while_held_by(owner, &deadline.earlier(due));
         }
     }
 
